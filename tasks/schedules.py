@@ -1,0 +1,17 @@
+"""The one periodic schedule of the platform (celery beat). Imported by settings, so
+it must not import Django models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Every minute: https://crontab.guru/#*_*_*_*_*
+    "reap-stale-jobs": {
+        "task": "tasks.reap_stale_jobs",
+        "schedule": crontab(minute="*"),
+        "options": {"queue": "default", "expires": 55},
+    },
+}
