@@ -11,7 +11,7 @@ from wagtail.admin.ui.components import Component
 from tasks.models import JobRun
 
 
-class ActiveJobsPanel(Component):  # type: ignore[misc]
+class ActiveJobsPanel(Component):
     """ "Travaux en cours": the running and pending jobs the user may see."""
 
     name = "datamed_active_jobs"

@@ -90,9 +90,14 @@ def apply_roles(apps: Any, schema_editor: Any = None) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        # Historical app configs have no models module; create_permissions skips
+        # those, so pretend for the call and restore the real value afterwards.
+        previous = getattr(app_config, "models_module", None)
+        app_config.models_module = previous or True
+        try:
+            create_permissions(app_config, verbosity=0, apps=apps)
+        finally:
+            app_config.models_module = previous
 
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
@@ -129,7 +134,9 @@ def _apply_page_permissions(
     for codename in codenames:
         permission = find(f"wagtailcore.{codename}")
         if permission is not None:
-            gpp_model.objects.get_or_create(group=group, page=root, permission=permission)
+            gpp_model.objects.get_or_create(
+                group=group, page=root, permission=permission
+            )
 
 
 def _apply_collection_permissions(

@@ -26,12 +26,40 @@ class DemoAccount:
 DEMO_PASSWORD = "demo-datamed-2026"  # noqa: S105 - demo accounts only, never in production
 
 DEMO_ACCOUNTS = (
-    DemoAccount("declarant.inspection", DEMO_PASSWORD, roles.INSPECTION_DECLARANTS, "Camille", "Martin"),
-    DemoAccount("relecteur.inspection", DEMO_PASSWORD, roles.INSPECTION_REVIEWERS, "Dominique", "Bernard"),
-    DemoAccount("declarant.surveillance", DEMO_PASSWORD, roles.SURVEILLANCE_DECLARANTS, "Alex", "Petit"),
-    DemoAccount("relecteur.surveillance", DEMO_PASSWORD, roles.SURVEILLANCE_REVIEWERS, "Sacha", "Durand"),
-    DemoAccount("gestionnaire.dataoffice", DEMO_PASSWORD, roles.DATA_OFFICE, "Claude", "Moreau"),
-    DemoAccount("admin", DEMO_PASSWORD, roles.ADMINISTRATORS, "Administrateur", "DataMed"),
+    DemoAccount(
+        "declarant.inspection",
+        DEMO_PASSWORD,
+        roles.INSPECTION_DECLARANTS,
+        "Camille",
+        "Martin",
+    ),
+    DemoAccount(
+        "relecteur.inspection",
+        DEMO_PASSWORD,
+        roles.INSPECTION_REVIEWERS,
+        "Dominique",
+        "Bernard",
+    ),
+    DemoAccount(
+        "declarant.surveillance",
+        DEMO_PASSWORD,
+        roles.SURVEILLANCE_DECLARANTS,
+        "Alex",
+        "Petit",
+    ),
+    DemoAccount(
+        "relecteur.surveillance",
+        DEMO_PASSWORD,
+        roles.SURVEILLANCE_REVIEWERS,
+        "Sacha",
+        "Durand",
+    ),
+    DemoAccount(
+        "gestionnaire.dataoffice", DEMO_PASSWORD, roles.DATA_OFFICE, "Claude", "Moreau"
+    ),
+    DemoAccount(
+        "admin", DEMO_PASSWORD, roles.ADMINISTRATORS, "Administrateur", "DataMed"
+    ),
 )
 
 

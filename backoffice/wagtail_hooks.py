@@ -14,7 +14,9 @@ from backoffice.panels import ActiveJobsPanel
 
 @hooks.register("insert_global_admin_css")
 def datamed_admin_css() -> str:
-    return format_html('<link rel="stylesheet" href="{}">', static("backoffice/css/admin.css"))
+    return format_html(
+        '<link rel="stylesheet" href="{}">', static("backoffice/css/admin.css")
+    )
 
 
 @hooks.register("construct_homepage_panels")

@@ -37,7 +37,7 @@ class JobOutcome:
 JobBody = Callable[..., JobOutcome | dict[str, Any] | None]
 
 
-class JobTask(Task):  # type: ignore[misc]
+class JobTask(Task[Any, Any]):
     """Celery task class for jobs: late acknowledgement, one message = one run id."""
 
     acks_late = True
@@ -63,7 +63,9 @@ class JobTask(Task):  # type: ignore[misc]
                 traceback=tb.format_exc(),
             )
         except ApplicationError as exc:
-            services.job_fail(run_id=run.pk, error=exc.message, traceback=tb.format_exc())
+            services.job_fail(
+                run_id=run.pk, error=exc.message, traceback=tb.format_exc()
+            )
         except OperationalError as exc:
             # A lost database connection is transient: try again a few times.
             if run.attempts < self.max_transient_retries and services.job_requeue(
@@ -102,13 +104,13 @@ def job(
     queue: str = "default",
     soft_time_limit: int | None = None,
     time_limit: int | None = None,
-) -> Callable[[JobBody], Task]:
+) -> Callable[[JobBody], Task[Any, Any]]:
     """Declare a job kind whose body is ``body(progress, **params)``.
 
     The body should call one service; the registered Celery task takes a run id.
     """
 
-    def decorator(body: JobBody) -> Task:
+    def decorator(body: JobBody) -> Task[Any, Any]:
         task_name = f"jobs.{kind}"
 
         def run(self: JobTask, run_id: int) -> None:
@@ -122,9 +124,8 @@ def job(
             options["soft_time_limit"] = soft_time_limit
         if time_limit is not None:
             options["time_limit"] = time_limit
-        task: Task = app.task(**options)(run)
+        task: Task[Any, Any] = app.task(**options)(run)
         register_kind(JobKind(kind=kind, label=label, queue=queue, task_name=task_name))
         return task
 
     return decorator
-

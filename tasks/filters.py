@@ -9,7 +9,7 @@ from tasks.models import JobRun
 from tasks.registry import kind_choices
 
 
-class JobRunFilterSet(WagtailFilterSet):  # type: ignore[misc]
+class JobRunFilterSet(WagtailFilterSet):
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"),
         choices=JobRun.Status.choices,

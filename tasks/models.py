@@ -103,7 +103,9 @@ class JobRun(models.Model):
         related_name="job_runs",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    enqueued_at = models.DateTimeField(_("last sent to a worker"), null=True, blank=True)
+    enqueued_at = models.DateTimeField(
+        _("last sent to a worker"), null=True, blank=True
+    )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

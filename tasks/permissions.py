@@ -9,7 +9,7 @@ from wagtail.permission_policies.base import ModelPermissionPolicy
 from tasks.models import JobRun
 
 
-class JobRunPermissionPolicy(ModelPermissionPolicy):  # type: ignore[misc]
+class JobRunPermissionPolicy(ModelPermissionPolicy):
     """Jobs are never added, edited or deleted through the admin: only viewed,
     cancelled and retried."""
 

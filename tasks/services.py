@@ -50,7 +50,7 @@ def _send(run: JobRun) -> None:
     if run.time_limit:
         options["soft_time_limit"] = run.time_limit
         options["time_limit"] = run.time_limit + 30
-    app.tasks[job_kind.task_name].apply_async(args=[run.pk], **options)
+    app.tasks[job_kind.task_name].apply_async(args=(run.pk,), **options)
 
 
 def job_enqueue(
@@ -72,7 +72,7 @@ def job_enqueue(
         kind=kind,
         queue=job_kind.queue,
         params=params or {},
-        created_by=user if user is not None and user.is_authenticated else None,
+        created_by=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
         family=family,
         time_limit=time_limit,
         target_label=target_label or (str(target) if target is not None else ""),
@@ -185,7 +185,9 @@ def job_cancel(*, run: JobRun, user: AbstractBaseUser) -> JobRun:
             message=_("Cancellation requested by %(user)s.") % {"user": name},
         )
     else:
-        raise InvalidTransition(_("This job has already finished: it cannot be cancelled."))
+        raise InvalidTransition(
+            _("This job has already finished: it cannot be cancelled.")
+        )
     run.refresh_from_db()
     return run
 
@@ -263,7 +265,11 @@ class RunProgress:
     ) -> None:
         now = time.monotonic()
         finished = total is not None and done >= total
-        if stage is None and not finished and now - self._last_write < self.min_interval:
+        if (
+            stage is None
+            and not finished
+            and now - self._last_write < self.min_interval
+        ):
             return
         self._last_write = now
         fields: dict[str, Any] = {"progress_done": done, "heartbeat_at": timezone.now()}
@@ -304,4 +310,3 @@ class RunProgress:
                 )
         finally:
             connection.close()
-

@@ -27,15 +27,15 @@ from tasks.models import JobRun
 from tasks.permissions import can_manage_run
 
 
-class StatusColumn(Column):  # type: ignore[misc]
+class StatusColumn(Column):
     cell_template_name = "tasks/cells/status_cell.html"
 
 
-class ProgressColumn(Column):  # type: ignore[misc]
+class ProgressColumn(Column):
     cell_template_name = "tasks/cells/progress_cell.html"
 
 
-class JobRunIndexView(generic.IndexView):  # type: ignore[misc]
+class JobRunIndexView(generic.IndexView):
     filterset_class = JobRunFilterSet
     page_title = gettext_lazy("Jobs")
     default_ordering = "-created_at"
@@ -75,14 +75,12 @@ class JobRunIndexView(generic.IndexView):  # type: ignore[misc]
         return context
 
 
-class JobRunInspectView(generic.InspectView):  # type: ignore[misc]
+class JobRunInspectView(generic.InspectView):
     template_name = "tasks/jobrun_inspect.html"
 
     def get_object(self, queryset: Any = None) -> JobRun:
         return get_object_or_404(
-            JobRun.objects.visible_to(self.request.user).select_related(
-                "created_by"
-            ),
+            JobRun.objects.visible_to(self.request.user).select_related("created_by"),
             pk=self.pk,
         )
 
@@ -114,7 +112,9 @@ def cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Cancellation of “%(job)s” requested.") % {"job": run})
+        messages.success(
+            request, _("Cancellation of “%(job)s” requested.") % {"job": run}
+        )
     return redirect("jobs:inspect", run.pk)
 
 

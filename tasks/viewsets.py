@@ -10,10 +10,11 @@ from tasks import views
 from tasks.models import JobRun
 
 
-class JobRunViewSet(ModelViewSet):  # type: ignore[misc]
+class JobRunViewSet(ModelViewSet):
     model = JobRun
     icon = "cogs"
     menu_label = _("Jobs")
+    menu_name = "jobs"
     menu_order = 900
     add_to_admin_menu = True
     copy_view_enabled = False

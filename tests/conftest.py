@@ -36,12 +36,12 @@ PERSONA_GROUPS = {
 def personas(db: Any) -> dict[str, Any]:
     """One user per role, plus ``outsider`` (an account in no group)."""
     users = {
-        name: UserFactory(username=name, groups=[group])
+        name: UserFactory.create(username=name, groups=[group])
         for name, group in PERSONA_GROUPS.items()
     }
     users["administrator"].is_superuser = True
     users["administrator"].save(update_fields=["is_superuser"])
-    users["outsider"] = UserFactory(username="outsider")
+    users["outsider"] = UserFactory.create(username="outsider")
     return users
 
 
@@ -104,7 +104,7 @@ def celery_live(settings: Any) -> Iterator[Any]:
     with app.connection_for_write() as conn:
         for queue in ("ingest", "publish", "default"):
             try:
-                conn.default_channel.queue_purge(queue)
+                conn.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
             except Exception:  # noqa: BLE001 - a queue never declared has nothing to purge
                 continue
     yield app
@@ -147,7 +147,7 @@ def start_worker(tmp_path: Path, celery_live: Any) -> Iterator[Any]:
             "INFO",
         ]
         with log.open("wb") as handle:
-            process = subprocess.Popen(  # noqa: S603 - fixed command line
+            process = subprocess.Popen(
                 command,
                 cwd=BASE_DIR,
                 env=env,

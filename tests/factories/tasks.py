@@ -6,7 +6,7 @@ from django.utils import timezone
 from tasks.models import JobRun
 
 
-class JobRunFactory(factory.django.DjangoModelFactory):
+class JobRunFactory(factory.django.DjangoModelFactory[JobRun]):
     class Meta:
         model = JobRun
 

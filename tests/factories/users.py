@@ -4,12 +4,12 @@ from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 
 PASSWORD = "test-password-1234"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -21,12 +21,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"User{n}")
 
     @factory.post_generation
-    def password(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+    def password(self: Any, create: bool, extracted: Any, **kwargs: Any) -> None:
         self.set_password(extracted or PASSWORD)
         if create:
             self.save()
 
     @factory.post_generation
-    def groups(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+    def groups(self: Any, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create and extracted:
             self.groups.set([Group.objects.get(name=name) for name in extracted])

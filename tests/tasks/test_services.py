@@ -24,7 +24,7 @@ Status = JobRun.Status
 
 @pytest.mark.django_db
 def test_claim_succeeds_once_and_a_second_delivery_does_nothing() -> None:
-    run = JobRunFactory()
+    run = JobRunFactory.create()
     first = services.job_claim(run_id=run.pk, worker="w1", task_id="t")
     second = services.job_claim(run_id=run.pk, worker="w2", task_id="t")
     assert first is not None and first.status == Status.RUNNING
@@ -37,7 +37,7 @@ def test_claim_succeeds_once_and_a_second_delivery_does_nothing() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_claims_from_two_workers_yield_one_winner() -> None:
-    run = JobRunFactory()
+    run = JobRunFactory.create()
     barrier = threading.Barrier(2)
     winners: list[str] = []
 
@@ -61,7 +61,7 @@ def test_concurrent_claims_from_two_workers_yield_one_winner() -> None:
 
 @pytest.mark.django_db
 def test_cancelled_pending_run_is_never_claimed(personas: dict[str, Any]) -> None:
-    run = JobRunFactory()
+    run = JobRunFactory.create()
     services.job_cancel(run=run, user=personas["data_office"])
     run.refresh_from_db()
     assert run.status == Status.CANCELLED
@@ -70,7 +70,7 @@ def test_cancelled_pending_run_is_never_claimed(personas: dict[str, Any]) -> Non
 
 @pytest.mark.django_db
 def test_cancel_of_running_run_is_cooperative(personas: dict[str, Any]) -> None:
-    run = JobRunFactory()
+    run = JobRunFactory.create()
     services.job_claim(run_id=run.pk, worker="w1")
     services.job_cancel(run=run, user=personas["data_office"])
     run.refresh_from_db()
@@ -82,14 +82,14 @@ def test_cancel_of_running_run_is_cooperative(personas: dict[str, Any]) -> None:
 
 @pytest.mark.django_db
 def test_cancel_of_finished_run_is_refused(personas: dict[str, Any]) -> None:
-    run = JobRunFactory(status=Status.DONE)
+    run = JobRunFactory.create(status=Status.DONE)
     with pytest.raises(InvalidTransition):
         services.job_cancel(run=run, user=personas["data_office"])
 
 
 @pytest.mark.django_db
 def test_progress_is_recorded_and_bounded_by_total() -> None:
-    run = JobRunFactory()
+    run = JobRunFactory.create()
     services.job_claim(run_id=run.pk, worker="w1")
     progress = services.RunProgress(run.pk)
     progress.update(40, 100, "Lecture")
@@ -103,12 +103,12 @@ def test_progress_is_recorded_and_bounded_by_total() -> None:
 
 @pytest.mark.django_db
 def test_stale_running_run_is_reaped_then_retryable(personas: dict[str, Any]) -> None:
-    stale = JobRunFactory()
+    stale = JobRunFactory.create()
     services.job_claim(run_id=stale.pk, worker="dead")
     JobRun.objects.filter(pk=stale.pk).update(
         heartbeat_at=timezone.now() - timedelta(minutes=10)
     )
-    alive = JobRunFactory()
+    alive = JobRunFactory.create()
     services.job_claim(run_id=alive.pk, worker="alive")
 
     reaped = services.jobs_reap_stale(older_than=timedelta(minutes=5))
@@ -128,14 +128,15 @@ def test_stale_running_run_is_reaped_then_retryable(personas: dict[str, Any]) ->
 
 @pytest.mark.django_db
 def test_retry_is_refused_for_a_run_that_did_not_fail() -> None:
-    run = JobRunFactory(status=Status.DONE)
+    run = JobRunFactory.create(status=Status.DONE)
     with pytest.raises(InvalidTransition):
         services.job_retry(run=run, user=None)
 
 
 def _execute(run: JobRun, body: Any) -> JobRun:
     """Run ``body`` through the job machinery as a worker would, synchronously."""
-    task: JobTask = app.tasks["jobs.platform.selfcheck"]
+    task = app.tasks["jobs.platform.selfcheck"]
+    assert isinstance(task, JobTask)
     task.push_request(hostname="test@host", id="task-id")
     try:
         task.execute_run(run.pk, body)
@@ -151,7 +152,7 @@ def test_execute_records_result_and_errors_flag() -> None:
         progress.update(1, 1, "ok")
         return JobOutcome(result={"rows": params["n"]}, with_errors=True, message="3")
 
-    run = _execute(JobRunFactory(params={"n": 3}), body)
+    run = _execute(JobRunFactory.create(params={"n": 3}), body)
     assert run.status == Status.DONE_WITH_ERRORS
     assert run.result == {"rows": 3}
     assert run.finished_at is not None
@@ -162,7 +163,7 @@ def test_execute_records_failure_with_traceback() -> None:
     def body(progress: Any, **params: Any) -> None:
         raise ZeroDivisionError("boom")
 
-    run = _execute(JobRunFactory(), body)
+    run = _execute(JobRunFactory.create(), body)
     assert run.status == Status.FAILED
     assert "boom" in run.error
     assert "ZeroDivisionError" in run.traceback
@@ -173,7 +174,7 @@ def test_execute_keeps_the_french_message_of_an_application_error() -> None:
     def body(progress: Any, **params: Any) -> None:
         raise ApplicationError("Le fichier est vide.")
 
-    run = _execute(JobRunFactory(), body)
+    run = _execute(JobRunFactory.create(), body)
     assert run.status == Status.FAILED and run.error == "Le fichier est vide."
 
 
@@ -182,7 +183,7 @@ def test_execute_turns_the_soft_time_limit_into_a_failure() -> None:
     def body(progress: Any, **params: Any) -> None:
         raise SoftTimeLimitExceeded
 
-    run = _execute(JobRunFactory(), body)
+    run = _execute(JobRunFactory.create(), body)
     assert run.status == Status.FAILED
     assert "SoftTimeLimitExceeded" in run.traceback
 
@@ -193,14 +194,14 @@ def test_execute_honours_a_cancellation_seen_during_progress() -> None:
         JobRun.objects.filter(status=Status.RUNNING).update(cancel_requested=True)
         progress.update(1, 2, "étape")
 
-    run = _execute(JobRunFactory(), body)
+    run = _execute(JobRunFactory.create(), body)
     assert run.status == Status.CANCELLED
 
 
 @pytest.mark.django_db
 def test_execute_skips_a_run_already_claimed() -> None:
     calls: list[int] = []
-    run = JobRunFactory()
+    run = JobRunFactory.create()
     services.job_claim(run_id=run.pk, worker="other")
     _execute(run, lambda progress, **params: calls.append(1))
     assert calls == []

@@ -15,7 +15,10 @@ from tasks import services
 from tasks.models import JobRun
 from tests.conftest import broker_kind
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 Status = JobRun.Status
 
 

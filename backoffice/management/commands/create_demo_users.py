@@ -20,6 +20,5 @@ class Command(BaseCommand):
         self.stdout.write(_("Demo accounts (password, role):"))
         width = max(len(account.username) for account in accounts)
         for account in accounts:
-            self.stdout.write(
-                f"  {account.username.ljust(width)}  {account.password}  {account.group}"
-            )
+            name = account.username.ljust(width)
+            self.stdout.write(f"  {name}  {account.password}  {account.group}")

@@ -1,0 +1,96 @@
+"""Production settings refuse unsafe configuration; the deploy check is clean."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from backoffice.env import env_bool, env_int, env_list, env_secret
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+STRONG_KEY = "k" * 20 + "x9$Qz!7vLr@2pW#tY5uB^8nM&3cE*6dF"
+SAFE_ENV = {
+    "DJANGO_SETTINGS_MODULE": "backoffice.settings.production",
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "datamed.example.org",
+    "DATABASE_URL": "postgres://user@db.invalid/datamed",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DATABASE_URL",
+            "SECRET_KEY_FILE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        )
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+def test_production_refuses_to_start_without(missing: str) -> None:
+    env = {k: v for k, v in SAFE_ENV.items() if k != missing}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+
+
+def test_production_deploy_check_reports_nothing() -> None:
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=SAFE_ENV)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_reads_the_secret_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text(STRONG_KEY + "\n", encoding="utf-8")
+    env = {k: v for k, v in SAFE_ENV.items() if k != "SECRET_KEY"}
+    env["SECRET_KEY_FILE"] = str(secret)
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_env_helpers_fail_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("X_BOOL", "maybe")
+    monkeypatch.setenv("X_INT", "ten")
+    monkeypatch.setenv("X_LIST", " a, ,b ")
+    monkeypatch.delenv("X_SECRET", raising=False)
+    monkeypatch.setenv("X_SECRET_FILE", "/nonexistent/secret")
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("X_BOOL", False)
+    with pytest.raises(ImproperlyConfigured):
+        env_int("X_INT", 1)
+    with pytest.raises(ImproperlyConfigured):
+        env_secret("X_SECRET")
+    assert env_list("X_LIST") == ["a", "b"]
+    monkeypatch.setenv("X_BOOL", "oui")
+    assert env_bool("X_BOOL", False) is True
+
+
+def test_no_network_at_run_time(settings: object) -> None:
+    from django.conf import settings as dj
+
+    assert dj.WAGTAIL_ENABLE_UPDATE_CHECK is False
+    assert dj.WAGTAIL_ENABLE_WHATS_NEW_BANNER is False
+    assert dj.WAGTAIL_GRAVATAR_PROVIDER_URL is None
+    assert dj.LANGUAGE_CODE == "fr"
