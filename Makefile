@@ -42,8 +42,8 @@ format: install-dev
 
 ## Regenerate locale/fr after changing user-facing strings (needs GNU gettext).
 messages: install
-	$(MANAGE) makemessages --locale fr --no-location --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'static/*'
-	$(MANAGE) makemessages --locale fr --no-location --no-obsolete -d djangojs --ignore '.venv/*' --ignore 'var/*' --ignore 'static/*'
+	$(MANAGE) makemessages --locale fr --no-location --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'static/*' --ignore '*/demo_data/*'
+	$(MANAGE) makemessages --locale fr --no-location --no-obsolete -d djangojs --ignore '.venv/*' --ignore 'var/*' --ignore 'static/*' --ignore '*/demo_data/*'
 	$(MANAGE) compilemessages --locale fr --ignore '.venv/*'
 
 ## Fails when a user-facing string has no up-to-date French translation.

@@ -38,18 +38,40 @@ GROUP_FAMILIES: dict[str, tuple[str, ...]] = {
 #: Groups that see every family's objects.
 ALL_FAMILY_GROUPS = (DATA_OFFICE, ADMINISTRATORS)
 
-_STAFF = ("wagtailadmin.access_admin", "tasks.view_jobrun")
+_REFERENTIAL_VIEW = tuple(
+    f"referential_admin.view_{model}"
+    for model in (
+        "speciality",
+        "presentation",
+        "substance",
+        "atcclass",
+        "holder",
+        "alias",
+        "atccorrection",
+        "referentialimport",
+        "referentialchange",
+    )
+)
+_STAFF = ("wagtailadmin.access_admin", "tasks.view_jobrun", *_REFERENTIAL_VIEW)
+_DECLARANT = (*_STAFF, "referential_admin.add_alias", "referential_admin.change_alias")
 
 #: Model permissions per group, as "app_label.codename". Permissions of models that
 #: do not exist yet are skipped; a later migration calling ``apply_roles`` adds them.
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    INSPECTION_DECLARANTS: _STAFF,
+    INSPECTION_DECLARANTS: _DECLARANT,
     INSPECTION_REVIEWERS: _STAFF,
-    SURVEILLANCE_DECLARANTS: _STAFF,
+    SURVEILLANCE_DECLARANTS: _DECLARANT,
     SURVEILLANCE_REVIEWERS: _STAFF,
     DATA_OFFICE: (
         *_STAFF,
         "tasks.manage_jobrun",
+        "referential_admin.import_referential",
+        "referential_admin.add_alias",
+        "referential_admin.change_alias",
+        "referential_admin.delete_alias",
+        "referential_admin.add_atccorrection",
+        "referential_admin.change_atccorrection",
+        "referential_admin.delete_atccorrection",
         "wagtailcore.add_workflow",
         "wagtailcore.change_workflow",
         "wagtailcore.delete_workflow",

@@ -5,3 +5,20 @@ from django.utils.translation import gettext_lazy as _
 class ReferentialAdminConfig(AppConfig):
     name = "referential_admin"
     verbose_name = _("Medicines referential")
+
+    def ready(self) -> None:
+        from wagtail.permissions import register_permission_policy
+
+        from backoffice.permissions import ReadOnlyPermissionPolicy
+        from referential_admin import models
+
+        for model in (
+            models.Speciality,
+            models.Presentation,
+            models.Substance,
+            models.AtcClass,
+            models.Holder,
+            models.ReferentialImport,
+            models.ReferentialChange,
+        ):
+            register_permission_policy(model, ReadOnlyPermissionPolicy(model))

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-OPTS=(--locale fr --no-location --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'static/*')
+OPTS=(--locale fr --no-location --no-obsolete --ignore '.venv/*' --ignore 'var/*' --ignore 'static/*' --ignore '*/demo_data/*')
 status=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

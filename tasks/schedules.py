@@ -14,4 +14,10 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="*"),
         "options": {"queue": "default", "expires": 55},
     },
+    # Every day at 06:30: https://crontab.guru/#30_6_*_*_*
+    "referential-refresh": {
+        "task": "referential.refresh_from_drop_dir",
+        "schedule": crontab(minute="30", hour="6"),
+        "options": {"queue": "default", "expires": 3600},
+    },
 }

@@ -104,7 +104,7 @@ def celery_live(settings: Any) -> Iterator[Any]:
     with app.connection_for_write() as conn:
         for queue in ("ingest", "publish", "default"):
             try:
-                conn.default_channel.queue_purge(queue)  # type: ignore[attr-defined]
+                conn.default_channel.queue_purge(queue)
             except Exception:  # noqa: BLE001 - a queue never declared has nothing to purge
                 continue
     yield app

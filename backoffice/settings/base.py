@@ -161,7 +161,10 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
+    },
 }
 
 # Wagtail: French admin, branded, no network call at run time.
@@ -235,3 +238,6 @@ DEMO_MODE = env_bool("DATAMED_DEMO", False)
 from tasks.schedules import BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+
+# Referential: folder where the agency drops the daily BDPM files (optional).
+BDPM_DROP_DIR = env_str("BDPM_DROP_DIR", "") or ""

@@ -48,7 +48,11 @@ def test_permissions_follow_the_design(db: Any) -> None:
             Group.objects.get(name=name).permissions.values_list("codename", flat=True)
         )
 
-    assert codenames(roles.INSPECTION_DECLARANTS) == {"access_admin", "view_jobrun"}
+    declarants = codenames(roles.INSPECTION_DECLARANTS)
+    assert {"access_admin", "view_jobrun", "view_speciality", "add_alias"} <= declarants
+    assert "import_referential" not in declarants
+    assert "add_alias" not in codenames(roles.INSPECTION_REVIEWERS)
+    assert "import_referential" in codenames(roles.DATA_OFFICE)
     assert "manage_jobrun" in codenames(roles.DATA_OFFICE)
     assert "add_workflow" in codenames(roles.DATA_OFFICE)
     assert "add_workflow" not in codenames(roles.INSPECTION_REVIEWERS)
@@ -65,6 +69,9 @@ def _status(client: Client, user: Any, url: str) -> int:
 ACCESS = [
     ("/admin/", STAFF),
     ("/admin/travaux/", STAFF),
+    ("/admin/referentiel/specialites/", STAFF),
+    ("/admin/referentiel/imports/upload/", ["data_office", "administrator"]),
+    ("/admin/referentiel/corrections-atc/new/", ["data_office", "administrator"]),
     ("/admin/pages/", ["data_office", "administrator"]),
     ("/admin/documents/", ["data_office", "administrator"]),
     ("/admin/images/", ["data_office", "administrator"]),
@@ -99,7 +106,7 @@ def test_menus_shown_to_each_role(personas: dict[str, Any]) -> None:
         "surveillance_declarant",
         "surveillance_reviewer",
     ):
-        assert _menu_names(personas[name]) == {"jobs"}, name
+        assert _menu_names(personas[name]) == {"jobs", "referential"}, name
     data_office = _menu_names(personas["data_office"])
     assert {"explorer", "images", "documents", "jobs", "reports"} <= data_office
     assert "settings" in data_office  # workflows live under settings

@@ -20,12 +20,27 @@ pytestmark = [
 ]
 
 EXPECTED_MENUS = {
-    "declarant.inspection": {"Travaux"},
-    "relecteur.inspection": {"Travaux"},
-    "declarant.surveillance": {"Travaux"},
-    "relecteur.surveillance": {"Travaux"},
-    "gestionnaire.dataoffice": {"Pages", "Images", "Documents", "Travaux", "Rapports"},
-    "admin": {"Pages", "Images", "Documents", "Travaux", "Rapports", "Paramètres"},
+    "declarant.inspection": {"Travaux", "Référentiel"},
+    "relecteur.inspection": {"Travaux", "Référentiel"},
+    "declarant.surveillance": {"Travaux", "Référentiel"},
+    "relecteur.surveillance": {"Travaux", "Référentiel"},
+    "gestionnaire.dataoffice": {
+        "Pages",
+        "Référentiel",
+        "Images",
+        "Documents",
+        "Travaux",
+        "Rapports",
+    },
+    "admin": {
+        "Pages",
+        "Référentiel",
+        "Images",
+        "Documents",
+        "Travaux",
+        "Rapports",
+        "Paramètres",
+    },
 }
 NEVER_FOR_DIRECTORATES = {"Pages", "Images", "Documents", "Paramètres", "Aide"}
 

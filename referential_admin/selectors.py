@@ -1,0 +1,150 @@
+"""Reads of the referential shared by the admin, the datasets and the public site."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from referential_admin.models import (
+    AvailabilityStatus,
+    Composition,
+    GenericGroupMember,
+    PrescriptionCondition,
+    Presentation,
+    Speciality,
+)
+from referential_admin.snapshot import fold_text
+
+_TOKEN = re.compile(r"[^\w'/.,%-]+")
+
+
+def speciality_search(
+    query: str, queryset: QuerySet[Speciality] | None = None
+) -> QuerySet[Speciality]:
+    """Specialities whose CIS, presentation codes (CIP13, CIP7), name, substances,
+    ATC code or holders contain every word of ``query``, ignoring case and accents."""
+    queryset = queryset if queryset is not None else Speciality.objects.all()
+    condition = Q()
+    for token in _TOKEN.split(fold_text(query)):
+        if token:
+            condition &= Q(search_text__contains=token)
+    return queryset.filter(condition)
+
+
+#: Callables returning, for a CIS code, the datasets that reference it as
+#: (label, url) pairs. The datasets app registers one when it is ready.
+DATASET_REFERENCE_FINDERS: list[Any] = []
+
+
+@dataclass
+class SpecialityDetail:
+    speciality: Speciality
+    presentations: list[Presentation]
+    compositions: list[Composition]
+    generic_memberships: list[GenericGroupMember]
+    conditions: list[PrescriptionCondition]
+    availability: list[AvailabilityStatus]
+    datasets: list[tuple[str, str]] = field(default_factory=list)
+
+
+def speciality_detail(speciality: Speciality) -> SpecialityDetail:
+    """Everything the speciality screen shows, in a fixed number of queries."""
+    cis = speciality.cis
+    datasets: list[tuple[str, str]] = []
+    for finder in DATASET_REFERENCE_FINDERS:
+        datasets.extend(finder(cis))
+    return SpecialityDetail(
+        speciality=speciality,
+        presentations=list(Presentation.objects.filter(speciality_id=cis)),
+        compositions=list(Composition.objects.filter(speciality_id=cis)),
+        generic_memberships=list(
+            GenericGroupMember.objects.filter(speciality_id=cis).select_related("group")
+        ),
+        conditions=list(PrescriptionCondition.objects.filter(speciality_id=cis)),
+        availability=list(
+            AvailabilityStatus.objects.filter(speciality_id=cis).order_by(
+                "-start_date", "-update_date"
+            )
+        ),
+        datasets=datasets,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Matching labels to the referential
+# --------------------------------------------------------------------------------------
+
+#: Per-family auto-accept rules; the datasets registry adds its families' rules.
+MATCH_POLICIES: dict[str, Any] = {}
+_INDEX_CACHE: dict[str, Any] = {}
+
+
+def match_policy_for(family: str) -> Any:
+    """The family's auto-accept rule, or the calibrated default."""
+    from referential_admin.matching import DEFAULT_POLICY
+
+    return MATCH_POLICIES.get(family, DEFAULT_POLICY)
+
+
+def match_index() -> Any:
+    """The matching index of the current referential, rebuilt after each import.
+
+    Withdrawn specialities stay matchable: old extracts still name them.
+    """
+    import pandas as pd
+
+    from referential_admin.matching import ReferentialIndex
+    from referential_admin.models import ReferentialImport
+
+    latest = ReferentialImport.objects.order_by("-pk").values_list("pk", flat=True)
+    key = f"{latest.first()}:{Speciality.objects.count()}"
+    cached = _INDEX_CACHE.get("index")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    specialities = pd.DataFrame.from_records(
+        Speciality.objects.values_list("cis", "name", "pharmaceutical_form"),
+        columns=["cis", "name", "form"],
+    )
+    presentations = pd.DataFrame.from_records(
+        Presentation.objects.values_list("speciality_id", "cip13", "cip7"),
+        columns=["cis", "cip13", "cip7"],
+    )
+    index = ReferentialIndex.build(specialities, presentations)
+    _INDEX_CACHE["index"] = (key, index)
+    return index
+
+
+def match_labels_for_family(
+    labels: list[str | None],
+    codes: list[str | None] | None = None,
+    *,
+    family: str = "",
+) -> Any:
+    """Match many labels and/or codes with the family's rule and its aliases.
+
+    Returns the matching service's frame (one row per input: cis, method, score,
+    auto_accepted, candidates). Labels that a person declared outside the
+    referential come back with method ``"excluded"`` and no CIS.
+    """
+    from referential_admin.matching import match_labels, normalise_label
+    from referential_admin.models import Alias
+
+    index = copy.copy(match_index())  # aliases differ per family: do not share
+    aliases = Alias.objects.filter(Q(family="") | Q(family=family)).order_by("family")
+    mapping: dict[str, str | None] = {}
+    for normalised, target in aliases.values_list("normalised_label", "speciality_id"):
+        # The family's own alias wins over a global one (ordered by family).
+        mapping[normalised] = str(target) if target is not None else None
+    index.aliases = {k: v for k, v in mapping.items() if v and v in index.position}
+    result = match_labels(index, labels, codes, policy=match_policy_for(family))
+    excluded = {k for k, v in mapping.items() if v is None}
+    if excluded:
+        mask = [
+            normalise_label(label) in excluded if label else False for label in labels
+        ]
+        result.loc[mask, ["cis", "method", "auto_accepted"]] = [None, "excluded", False]
+    return result
