@@ -443,6 +443,12 @@ class ReferentialImport(models.Model):
     )
     source = models.CharField(_("source"), max_length=500, blank=True)
     files = models.JSONField(_("files read"), default=list, blank=True)
+    fingerprint = models.CharField(
+        _("fingerprint of the files and corrections"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+    )
     counts = models.JSONField(_("counts per entity"), default=dict, blank=True)
     totals = models.JSONField(_("totals"), default=dict, blank=True)
     rejected_lines = models.JSONField(_("rejected lines"), default=list, blank=True)

@@ -78,6 +78,7 @@ TOTALS = {
 }
 SPECIALITY_DERIVED = ["atc_id", "is_mitm", "search_text"]
 MAX_STORED_REJECTED = 2000
+_SUCCESS = ("done", "done_with_errors")
 BATCH = 2000
 ATC_LABELS = Path(__file__).resolve().parent / "data" / "atc_fr.json"
 
@@ -147,6 +148,42 @@ def bdpm_directory_fingerprint(directory: Path) -> dict[str, str]:
         if spec is not None and path.is_file():
             fingerprint[spec.name] = hashlib.sha256(path.read_bytes()).hexdigest()
     return fingerprint
+
+
+def _fingerprint(hashes: dict[str, str]) -> str:
+    """One digest of the files read and of the ATC corrections in force: two
+    imports with the same fingerprint produce the same referential."""
+    corrections = sorted(
+        (str(cis), code)
+        for cis, code in AtcCorrection.objects.values_list("speciality_id", "atc_code")
+    )
+    payload = json.dumps([sorted(hashes.items()), corrections]).encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _unchanged_import(
+    imp: ReferentialImport, previous: ReferentialImport, started: float
+) -> ImportReport:
+    """Record an import of files identical to the last successful one: every row
+    is unchanged, so nothing is compared or written."""
+    report = ImportReport(referential_import=imp)
+    for name, counts in previous.counts.items():
+        total = sum(counts.get(k, 0) for k in ("created", "updated", "unchanged"))
+        report.counts[name] = EntityCounts(unchanged=total)
+    imp.counts = {name: c.as_dict() for name, c in report.counts.items()}
+    imp.totals = previous.totals
+    imp.files = previous.files
+    imp.rejected_count = previous.rejected_count
+    imp.rejected_lines = previous.rejected_lines
+    imp.warnings = [
+        _("Same files as import #%(pk)s: nothing to change.") % {"pk": previous.pk},
+        *previous.warnings,
+    ]
+    imp.status = previous.status
+    imp.finished_at = timezone.now()
+    imp.seconds = time.monotonic() - started
+    imp.save()
+    return report
 
 
 def _existing(model: type[models.Model], key: str, extra: list[str]) -> pd.DataFrame:
@@ -447,13 +484,16 @@ def referential_import(
     user: AbstractBaseUser | None = None,
     source: str = "",
     progress: ProgressReporter | None = None,
+    force: bool = False,
 ) -> ImportReport:
     """Import every standard BDPM file found in ``directory`` in one transaction.
 
     Creates, updates and withdraws rows by natural key; never deletes. Bad lines are
     reported (file, line, reason) and skipped; the import goes on. Raises
     ApplicationError when the folder holds no BDPM file or CIS_bdpm.txt is missing
-    while other files need it.
+    while other files need it. Files identical to those of the latest successful
+    import (same checksums and ATC corrections) are recorded without comparing
+    rows, unless ``force``.
     """
     progress = progress or NullProgress()
     started = time.monotonic()
@@ -469,6 +509,15 @@ def referential_import(
     steps = len(ENTITY_MODELS) + 4
     try:
         progress.update(0, steps, _("Reading the BDPM files"))
+        imp.fingerprint = _fingerprint(bdpm_directory_fingerprint(directory))
+        latest = (
+            ReferentialImport.objects.exclude(pk=imp.pk)
+            .filter(status__in=_SUCCESS)
+            .order_by("-pk")
+            .first()
+        )
+        if not force and latest is not None and latest.fingerprint == imp.fingerprint:
+            return _unchanged_import(imp, latest, started)
         tables = bdpm.read_bdpm_dir(directory)
         if not tables:
             raise ApplicationError(

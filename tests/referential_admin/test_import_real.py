@@ -39,14 +39,15 @@ def real_import(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
     with django_db_blocker.unblock():
         first = referential_import(directory=REAL_BDPM)
         second = referential_import(directory=REAL_BDPM)
-        yield first, second
+        forced = referential_import(directory=REAL_BDPM, force=True)
+        yield first, second, forced
         for model in (*RECORDS, ReferentialImport):
             model.objects.all().delete()
 
 
 @pytest.mark.django_db
 def test_counts_equal_the_files_records(real_import: Any) -> None:
-    first, _second = real_import
+    first, _second, _forced = real_import
     for model, expected in RECORDS.items():
         assert model.objects.count() == expected, model.__name__
     summary = first.summary()
@@ -78,7 +79,7 @@ def test_right_single_quote_and_accents_survive(real_import: Any) -> None:
 
 @pytest.mark.django_db
 def test_encodings_are_detected_per_file(real_import: Any) -> None:
-    first, _second = real_import
+    first, _second, _forced = real_import
     encodings = {f["name"]: f["encoding"] for f in first.referential_import.files}
     assert encodings["CIS_bdpm.txt"] == "cp1252"
     assert encodings["CIS_CIP_bdpm.txt"] == "utf-8"
@@ -89,7 +90,7 @@ def test_encodings_are_detected_per_file(real_import: Any) -> None:
 def test_quirks_are_kept_and_reported(real_import: Any) -> None:
     from decimal import Decimal
 
-    first, _second = real_import
+    first, _second, _forced = real_import
     big = Presentation.objects.filter(price__gt=1000)
     assert big.exists()
     assert all(isinstance(p, Decimal) for p in big.values_list("price", flat=True))
@@ -107,10 +108,18 @@ def test_quirks_are_kept_and_reported(real_import: Any) -> None:
 
 @pytest.mark.django_db
 def test_reimporting_the_same_files_changes_nothing(real_import: Any) -> None:
-    _first, second = real_import
+    _first, second, forced = real_import
+    # Same checksums: recorded without comparing rows.
     summary = second.summary()
     assert (summary["created"], summary["updated"], summary["withdrawn"]) == (0, 0, 0)
+    assert summary["specialities"] == 15848
     assert not second.referential_import.changes.exists()
+    # Forced: every row compared with the database, still nothing written.
+    summary = forced.summary()
+    assert (summary["created"], summary["updated"], summary["withdrawn"]) == (0, 0, 0)
+    assert forced.counts["specialities"].unchanged == 15848
+    assert not forced.referential_import.changes.exists()
+    assert forced.referential_import.rejected_count == 3
 
 
 @pytest.mark.django_db

@@ -20,6 +20,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("directory", type=Path)
         parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Compare every row even when the files are those of the last import.",
+        )
+        parser.add_argument(
             "--json",
             action="store_true",
             help="Print one JSON object with the counts as the last line.",
@@ -28,7 +33,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             report = referential_import(
-                directory=options["directory"], source=str(options["directory"])
+                directory=options["directory"],
+                source=str(options["directory"]),
+                force=options["force"],
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
