@@ -46,6 +46,17 @@ def cut_snapshot(
     return target
 
 
+@pytest.fixture(scope="session")
+def real_bdpm_dir() -> Path:
+    """The shared real BDPM files; their absence is a failure, not a skip."""
+    if not (REAL_BDPM / "CIS_bdpm.txt").is_file():
+        pytest.fail(
+            f"The real BDPM files are missing from {REAL_BDPM}: set DATAMED_SHARED_DIR "
+            "to the project's shared folder."
+        )
+    return REAL_BDPM
+
+
 @pytest.fixture
 def snapshot_factory(tmp_path: Path) -> Callable[..., Path]:
     def make(name: str, cis_codes: Iterable[str]) -> Path:

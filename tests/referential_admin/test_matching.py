@@ -42,10 +42,8 @@ def _shared_dir() -> Path:
 
 
 BDPM_DIR = _shared_dir() / "data" / "real" / "bdpm"
-needs_real_data = pytest.mark.skipif(
-    not (BDPM_DIR / "CIS_bdpm.txt").is_file(),
-    reason=f"real BDPM files not found in {BDPM_DIR}",
-)
+# The shared real files are part of the test environment: missing, they fail.
+needs_real_data = pytest.mark.usefixtures("real_bdpm_dir")
 
 SPECIALITIES = pd.DataFrame(
     [
