@@ -42,7 +42,7 @@ def cut_snapshot(
             for line in data.split(b"\n")
             if line.strip() and line.split(b"\t")[column].strip() in wanted
         ]
-        (target / name).write_bytes(b"\n".join(kept) + b"\n")
+        (target / name).write_bytes(b"\n".join(kept) + b"\n" if kept else b"")
     return target
 
 

@@ -138,3 +138,29 @@ def test_bad_lines_are_reported_and_the_import_goes_on(tmp_path: Path) -> None:
     assert "CIS" in rejected[0]["reason"]
     assert Speciality.objects.count() == 1
     assert report.referential_import.status == ReferentialImport.Status.DONE_WITH_ERRORS
+
+
+def test_the_daily_drop_folder_is_imported_once_per_new_set(
+    snapshot_factory: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from referential_admin.services import referential_refresh_from_drop_dir
+    from tasks.models import JobRun
+
+    folder = snapshot_factory("drop", first_cis(50))
+    settings.BDPM_DROP_DIR = str(folder)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = referential_refresh_from_drop_dir()
+    assert run is not None
+    run.refresh_from_db()
+    assert run.kind == "referential.import"
+    assert run.status in (JobRun.Status.DONE, JobRun.Status.DONE_WITH_ERRORS)
+    assert run.result["specialities"] == 50
+    assert Speciality.objects.count() == 50
+    # Same files the next morning: no new job.
+    assert referential_refresh_from_drop_dir() is None
+    # A new file set: a new job.
+    (folder / "CIS_CPD_bdpm.txt").write_bytes(b"")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert referential_refresh_from_drop_dir() is not None
+    settings.BDPM_DROP_DIR = ""
+    assert referential_refresh_from_drop_dir() is None
