@@ -80,6 +80,25 @@ def _copy_upsert(
     json_positions = [
         i for i, a in enumerate(attnames) if isinstance(fields[a], models.JSONField)
     ]
+    # pandas turns integer columns with missing values into floats ("13.0").
+    integer_positions = [
+        i
+        for i, a in enumerate(attnames)
+        if fields[a].get_internal_type()
+        in (
+            "IntegerField",
+            "BigIntegerField",
+            "PositiveIntegerField",
+            "PositiveSmallIntegerField",
+            "SmallIntegerField",
+            "PositiveBigIntegerField",
+        )
+        or (
+            isinstance(fields[a], models.ForeignKey)
+            and fields[a].target_field.get_internal_type()
+            in ("AutoField", "BigAutoField", "IntegerField", "BigIntegerField")
+        )
+    ]
     table = model._meta.db_table
     stage = f"_stage_{uuid.uuid4().hex[:12]}"
     quote = connection.ops.quote_name
@@ -103,6 +122,9 @@ def _copy_upsert(
         with raw.copy(f"COPY {quote(stage)} ({column_list}) FROM STDIN") as copy:
             for row in frame.itertuples(index=False, name=None):
                 values = [_clean(v) for v in row]
+                for i in integer_positions:
+                    if isinstance(values[i], float):
+                        values[i] = int(values[i])
                 for i in json_positions:
                     values[i] = Jsonb(values[i]) if values[i] is not None else None
                 copy.write_row(values)

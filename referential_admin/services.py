@@ -242,11 +242,17 @@ def _sync_entity(
     new_flags = is_new[selected]
     hashed_changed = changed[selected]
     write["withdrawn_at"] = None
-    write["first_seen_id"] = [imp.pk if new else None for new in new_flags]
-    write["last_changed_id"] = [
-        imp.pk if new or content else None
-        for new, content in zip(new_flags, hashed_changed, strict=True)
-    ]
+    write["first_seen_id"] = pd.Series(
+        [imp.pk if new else None for new in new_flags], index=write.index, dtype=object
+    )
+    write["last_changed_id"] = pd.Series(
+        [
+            imp.pk if new or content else None
+            for new, content in zip(new_flags, hashed_changed, strict=True)
+        ],
+        index=write.index,
+        dtype=object,
+    )
     update_fields = [c for c in columns if c != entity.key] + [
         "row_hash",
         "withdrawn_at",
