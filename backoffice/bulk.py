@@ -45,6 +45,24 @@ def bulk_upsert(
     return len(frame)
 
 
+_INTEGER_TYPES = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "IntegerField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+}
+
+
+def _is_integer(field: models.Field[Any, Any]) -> bool:
+    if isinstance(field, models.ForeignKey):
+        return _is_integer(field.target_field)
+    return field.get_internal_type() in _INTEGER_TYPES
+
+
 def _fields_by_attname(model: type[models.Model]) -> dict[str, models.Field[Any, Any]]:
     return {f.attname: f for f in model._meta.concrete_fields}
 
@@ -81,24 +99,7 @@ def _copy_upsert(
         i for i, a in enumerate(attnames) if isinstance(fields[a], models.JSONField)
     ]
     # pandas turns integer columns with missing values into floats ("13.0").
-    integer_positions = [
-        i
-        for i, a in enumerate(attnames)
-        if fields[a].get_internal_type()
-        in (
-            "IntegerField",
-            "BigIntegerField",
-            "PositiveIntegerField",
-            "PositiveSmallIntegerField",
-            "SmallIntegerField",
-            "PositiveBigIntegerField",
-        )
-        or (
-            isinstance(fields[a], models.ForeignKey)
-            and fields[a].target_field.get_internal_type()
-            in ("AutoField", "BigAutoField", "IntegerField", "BigIntegerField")
-        )
-    ]
+    integer_positions = [i for i, a in enumerate(attnames) if _is_integer(fields[a])]
     table = model._meta.db_table
     stage = f"_stage_{uuid.uuid4().hex[:12]}"
     quote = connection.ops.quote_name

@@ -9,6 +9,24 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.celery import app
 from tasks.base import JobOutcome, job
 from tasks.progress import ProgressReporter
+from tasks.registry import register_result_labels
+
+register_result_labels(
+    {
+        "import": _("Import no."),
+        "specialities": _("Specialities"),
+        "presentations": _("Presentations"),
+        "compositions": _("Compositions"),
+        "generic_groups": _("Generic groups"),
+        "availability": _("Availability statuses"),
+        "mitm": _("MITM list"),
+        "created": _("Rows created"),
+        "updated": _("Rows updated"),
+        "withdrawn": _("Rows withdrawn"),
+        "rejected_lines": _("Rejected lines"),
+        "seconds": _("Duration (s)"),
+    }
+)
 
 
 @job(kind="referential.import", label=_("BDPM referential import"), queue="ingest")

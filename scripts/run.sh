@@ -19,7 +19,7 @@ echo "==> Worker (files ingest, publish, default) et planificateur périodique"
 .venv/bin/celery -A backoffice worker --beat --queues ingest,publish,default \
     --concurrency 1 --without-gossip --without-mingle --without-heartbeat \
     --schedule var/celerybeat-schedule --loglevel INFO \
-    --logfile var/log/worker.log &
+    > var/log/worker.log 2>&1 &
 WORKER_PID=$!
 trap 'echo "==> Arrêt du worker"; kill -TERM $WORKER_PID 2>/dev/null; wait $WORKER_PID 2>/dev/null || true' EXIT INT TERM
 

@@ -166,6 +166,13 @@ class JobRun(models.Model):
         return (self.finished_at or timezone.now()) - self.started_at
 
     @property
+    def result_items(self) -> list[tuple[str, object]]:
+        """The result as (French label, value) pairs, for the job screen."""
+        from tasks.registry import result_label
+
+        return [(str(result_label(key)), value) for key, value in self.result.items()]
+
+    @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
 

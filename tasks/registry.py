@@ -46,3 +46,15 @@ def kind_choices() -> list[tuple[str, str | Promise]]:
 
 
 UNKNOWN_KIND = _("Unknown job")
+
+#: French labels of the keys of jobs' results, for the job screen.
+_RESULT_LABELS: dict[str, str | Promise] = {}
+
+
+def register_result_labels(labels: dict[str, str | Promise]) -> None:
+    """Declare how the job screen names some result keys."""
+    _RESULT_LABELS.update(labels)
+
+
+def result_label(key: str) -> str | Promise:
+    return _RESULT_LABELS.get(key, key)

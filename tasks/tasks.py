@@ -9,6 +9,16 @@ from django.utils.translation import gettext_lazy as _
 from backoffice.celery import app
 from tasks.base import JobOutcome, job
 from tasks.progress import ProgressReporter
+from tasks.registry import register_result_labels
+
+register_result_labels(
+    {
+        "database": _("Database"),
+        "users": _("Accounts"),
+        "storage": _("File storage"),
+        "broker": _("Message broker"),
+    }
+)
 
 
 @job(kind="platform.selfcheck", label=_("Platform self-check"), queue="default")
