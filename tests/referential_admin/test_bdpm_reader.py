@@ -9,7 +9,6 @@ development machine; this is reported, not asserted (no timed tests).
 from __future__ import annotations
 
 import io
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -40,17 +39,10 @@ from referential_admin.bdpm import (
     valid_cip13_mask,
     valid_cis_mask,
 )
-
-
-def _shared_dir() -> Path:
-    override = os.environ.get("DATAMED_SHARED_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared"
-
+from tests.referential_admin.conftest import REAL_BDPM
 
 RSQUO = "\u2019"  # right single quotation mark, byte 0x92 in windows-1252
-BDPM_DIR = _shared_dir() / "data" / "real" / "bdpm"
+BDPM_DIR = REAL_BDPM
 # The shared real files are part of the test environment: missing, they fail.
 needs_real_data = pytest.mark.usefixtures("real_bdpm_dir")
 

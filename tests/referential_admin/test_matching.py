@@ -7,9 +7,6 @@ seeded labelled set from ``bench.labelled_set``.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -32,16 +29,9 @@ from referential_admin.matching import (
     sorted_key,
     strength_tokens,
 )
+from tests.referential_admin.conftest import REAL_BDPM
 
-
-def _shared_dir() -> Path:
-    override = os.environ.get("DATAMED_SHARED_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared"
-
-
-BDPM_DIR = _shared_dir() / "data" / "real" / "bdpm"
+BDPM_DIR = REAL_BDPM
 # The shared real files are part of the test environment: missing, they fail.
 needs_real_data = pytest.mark.usefixtures("real_bdpm_dir")
 
