@@ -554,7 +554,7 @@ def referential_import(
         imp.files = _file_infos(directory, tables)
         imp.rejected_count = len(rejected)
         imp.rejected_lines = rejected[:MAX_STORED_REJECTED]
-        imp.warnings = snapshot.warnings
+        imp.warnings = list(snapshot.warnings)
         report = ImportReport(referential_import=imp)
         now = timezone.now()
         with transaction.atomic():
@@ -564,6 +564,16 @@ def referential_import(
             for step, (name, model) in enumerate(ENTITY_MODELS.items(), start=2):
                 entity = snapshot.entities.get(name)
                 if entity is None:
+                    continue
+                if entity.frame.empty:
+                    # An empty (or truncated) file must not withdraw every row.
+                    imp.warnings.append(
+                        _(
+                            "%(entity)s: the file holds no valid line; nothing "
+                            "was changed or withdrawn."
+                        )
+                        % {"entity": model._meta.verbose_name_plural}
+                    )
                     continue
                 progress.update(
                     step,
@@ -719,6 +729,15 @@ def referential_upload_store(*, files: list[Any], user: AbstractBaseUser) -> Pat
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
     target = Path(settings.MEDIA_ROOT) / "referential" / f"{stamp}-{user.pk}"
+    empty = [Path(u.name).name for u in files if not u.size]
+    if empty:
+        raise ApplicationError(
+            _(
+                "These files are empty: %(names)s. Nothing was imported; upload "
+                "the right files (an empty file would withdraw every row)."
+            )
+            % {"names": ", ".join(empty)}
+        )
     target.mkdir(parents=True, exist_ok=False)
     kept: list[str] = []
     for upload in files:

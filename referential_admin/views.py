@@ -138,6 +138,10 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Empty files are refused by the service, which names them.
+        super().__init__(allow_empty_file=True, **kwargs)
+
     def clean(self, data: Any, initial: Any = None) -> Any:
         single = super().clean
         if isinstance(data, list | tuple):

@@ -178,3 +178,23 @@ def test_directorates_cannot_edit_corrections_or_import(
     assert client.get(reverse("atc_corrections:add")).status_code in (302, 403)
     client.force_login(personas["inspection_declarant"])
     assert client.get(reverse("aliases:add")).status_code == 200
+
+
+def test_an_empty_file_in_an_upload_is_named_and_nothing_starts(
+    client: Client, personas: dict[str, Any], tmp_path: Path, settings: Any
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(personas["data_office"])
+    response = client.post(
+        reverse("referential_imports:upload"),
+        {
+            "files": [
+                SimpleUploadedFile("CIS_bdpm.txt", b"61266250\tX, pommade\n"),
+                SimpleUploadedFile("CIS_CIP_Dispo_Spec.txt", b""),
+            ]
+        },
+    )
+    assert response.status_code == 200
+    assert "CIS_CIP_Dispo_Spec.txt" in response.content.decode()
+    assert not JobRun.objects.exists()
+    assert not any(tmp_path.iterdir())

@@ -164,3 +164,21 @@ def test_the_daily_drop_folder_is_imported_once_per_new_set(
         assert referential_refresh_from_drop_dir() is not None
     settings.BDPM_DROP_DIR = ""
     assert referential_refresh_from_drop_dir() is None
+
+
+def test_an_empty_file_withdraws_nothing(snapshot_factory: Any) -> None:
+    from referential_admin.models import AvailabilityStatus
+
+    codes = [*first_cis(30), "61436304", "68572748"]
+    folder = snapshot_factory("with-dispo", codes)
+    referential_import(directory=folder)
+    before = AvailabilityStatus.objects.active().count()
+    assert before > 0
+    (folder / "CIS_CIP_Dispo_Spec.txt").write_bytes(b"")
+    report = referential_import(directory=folder)
+    assert AvailabilityStatus.objects.active().count() == before
+    assert "availability" not in report.counts
+    assert any(
+        "aucune ligne valide" in w or "no valid line" in w
+        for w in report.referential_import.warnings
+    )
