@@ -22,10 +22,12 @@ from referential_admin import services
 from referential_admin.filters import ReferentialChangeFilterSet, SpecialityFilterSet
 from referential_admin.models import (
     Alias,
+    AtcCorrection,
     ReferentialChange,
     ReferentialImport,
     Speciality,
 )
+from referential_admin.resources import AliasResource, AtcCorrectionResource
 from referential_admin.selectors import speciality_detail, speciality_search
 
 
@@ -216,25 +218,19 @@ class AliasEditView(AliasFormMixin, generic.EditView):
     pass
 
 
-TRANSFERS: dict[str, tuple[Any, Any, str, str]] = {}
+#: Tables that round-trip as XLSX/CSV: resource, model, permission codename, list.
+TRANSFERS: dict[str, tuple[Any, Any, str, str]] = {
+    "aliases": (AliasResource, Alias, "alias", "aliases:index"),
+    "atc-corrections": (
+        AtcCorrectionResource,
+        AtcCorrection,
+        "atccorrection",
+        "atc_corrections:index",
+    ),
+}
 
 
 def _transfer(kind: str) -> tuple[Any, Any, str, str]:
-    from referential_admin.models import AtcCorrection
-    from referential_admin.resources import AliasResource, AtcCorrectionResource
-
-    if not TRANSFERS:
-        TRANSFERS.update(
-            {
-                "aliases": (AliasResource, Alias, "alias", "aliases:index"),
-                "atc-corrections": (
-                    AtcCorrectionResource,
-                    AtcCorrection,
-                    "atccorrection",
-                    "atc_corrections:index",
-                ),
-            }
-        )
     if kind not in TRANSFERS:
         raise PermissionDenied
     return TRANSFERS[kind]

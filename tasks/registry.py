@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
 QUEUES = ("ingest", "publish", "default")
 
@@ -44,8 +43,6 @@ def kind_label(kind: str) -> str | Promise:
 def kind_choices() -> list[tuple[str, str | Promise]]:
     return sorted(((k.kind, k.label) for k in _KINDS.values()), key=lambda c: str(c[1]))
 
-
-UNKNOWN_KIND = _("Unknown job")
 
 #: French labels of the keys of jobs' results, for the job screen.
 _RESULT_LABELS: dict[str, str | Promise] = {}
