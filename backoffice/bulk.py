@@ -135,3 +135,126 @@ def _copy_upsert(
             f"ON CONFLICT ({conflict}) {action}"
         )
         raw.execute(f"DROP TABLE {quote(stage)}")
+
+
+def _arrow_table(model: type[models.Model], frame: pd.DataFrame) -> Any:
+    """The frame as an Arrow table whose text form PostgreSQL's CSV COPY accepts."""
+    import json
+
+    import pyarrow as pa
+
+    fields = _fields_by_attname(model)
+    arrays = []
+    for attname in frame.columns:
+        field = fields[attname]
+        series = frame[attname]
+        if isinstance(field, models.JSONField):
+            values = [None if v is None else json.dumps(v) for v in series]
+            arrays.append(pa.array(values, type=pa.string()))
+        elif isinstance(field, models.DateField) and not isinstance(
+            field, models.DateTimeField
+        ):
+            dates = pd.to_datetime(series, errors="coerce")
+            arrays.append(pa.array(dates, type=pa.timestamp("ns")).cast(pa.date32()))
+        elif _is_integer(field):
+            integers = series.astype("Int64")
+            arrays.append(pa.array(integers, type=pa.int64(), from_pandas=True))
+        elif isinstance(field, models.FloatField):
+            arrays.append(pa.array(pd.to_numeric(series), type=pa.float64()))
+        elif isinstance(field, models.BooleanField):
+            arrays.append(pa.array(series.astype(bool), type=pa.bool_()))
+        else:
+            text = series.astype(object).where(series.notna(), None)
+            arrays.append(pa.array(text, type=pa.string(), from_pandas=True))
+    return pa.table(arrays, names=[fields[a].column for a in frame.columns])
+
+
+def _copy_frame(model: type[models.Model], frame: pd.DataFrame, table: str) -> None:
+    import io
+
+    import pyarrow.csv as pacsv
+
+    quote = connection.ops.quote_name
+    arrow = _arrow_table(model, frame)
+    column_list = ", ".join(quote(c) for c in arrow.column_names)
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        sql = f"COPY {quote(table)} ({column_list}) FROM STDIN WITH (FORMAT csv)"
+        with raw.copy(sql) as copy:
+            for batch in arrow.to_batches(max_chunksize=100_000):
+                sink = io.BytesIO()
+                pacsv.write_csv(batch, sink, write_options=options)
+                copy.write(sink.getvalue())
+
+
+def bulk_insert(model: type[models.Model], frame: pd.DataFrame) -> int:
+    """Append the frame's rows to ``model``'s table (columns are attnames).
+
+    PostgreSQL: one COPY in CSV form, written by Arrow; SQLite: ``bulk_create``
+    in batches. Runs inside the caller's transaction; returns the rows sent.
+    """
+    if frame.empty:
+        return 0
+    if connection.vendor == "postgresql":
+        _copy_frame(model, frame, model._meta.db_table)
+        return len(frame)
+    fields = _fields_by_attname(model)
+    date_columns = [
+        a
+        for a in frame.columns
+        if isinstance(fields[a], models.DateField)
+        and not isinstance(fields[a], models.DateTimeField)
+    ]
+    for start in range(0, len(frame), BATCH * 5):
+        chunk = frame.iloc[start : start + BATCH * 5].astype(object)
+        for column in date_columns:
+            dates = pd.to_datetime(chunk[column], errors="coerce")
+            chunk[column] = [None if pd.isna(d) else d.date() for d in dates]
+        objects = [
+            model(**{str(k): _clean(v) for k, v in row.items()})
+            for row in chunk.to_dict("records")
+        ]
+        model._default_manager.bulk_create(objects, batch_size=BATCH)
+    return len(frame)
+
+
+def bulk_update_frame(
+    model: type[models.Model], frame: pd.DataFrame, *, key: str = "id"
+) -> int:
+    """Set the frame's columns on the rows whose ``key`` matches (one statement on
+    PostgreSQL through a COPY-loaded staging table; ``bulk_update`` on SQLite)."""
+    if frame.empty:
+        return 0
+    fields = _fields_by_attname(model)
+    columns = [c for c in frame.columns if c != key]
+    if connection.vendor != "postgresql":
+        objects = [
+            model(**{str(k): _clean(v) for k, v in row.items()})
+            for row in frame.astype(object).to_dict("records")
+        ]
+        model._default_manager.bulk_update(
+            objects, [fields[c].name for c in columns], batch_size=BATCH
+        )
+        return len(frame)
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    stage = f"_stage_{uuid.uuid4().hex[:12]}"
+    all_columns = ", ".join(quote(fields[c].column) for c in [key, *columns])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE {quote(stage)} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT {all_columns} FROM {quote(table)} WITH NO DATA"
+        )
+    _copy_frame(model, frame[[key, *columns]], stage)
+    assignments = ", ".join(
+        f"{quote(fields[c].column)} = s.{quote(fields[c].column)}" for c in columns
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(table)} AS t SET {assignments} "  # noqa: S608
+            f"FROM {quote(stage)} AS s "
+            f"WHERE t.{quote(fields[key].column)} = s.{quote(fields[key].column)}"
+        )
+        cursor.execute(f"DROP TABLE {quote(stage)}")
+    return len(frame)

@@ -52,8 +52,30 @@ _REFERENTIAL_VIEW = tuple(
         "referentialchange",
     )
 )
-_STAFF = ("wagtailadmin.access_admin", "tasks.view_jobrun", *_REFERENTIAL_VIEW)
-_DECLARANT = (*_STAFF, "referential_admin.add_alias", "referential_admin.change_alias")
+_DATASETS_VIEW = tuple(
+    f"datasets.view_{model}"
+    for model in ("upload", "mappingprofile", "datasetversion", "matchdecision")
+)
+_STAFF = (
+    "wagtailadmin.access_admin",
+    "tasks.view_jobrun",
+    *_REFERENTIAL_VIEW,
+    *_DATASETS_VIEW,
+)
+#: Upload extracts, edit mappings, decide matches (in the families they own).
+_DATASETS_WORK = (
+    "datasets.add_upload",
+    "datasets.add_mappingprofile",
+    "datasets.add_datasetversion",
+    "datasets.change_datasetversion",
+    "datasets.add_matchdecision",
+)
+_DECLARANT = (
+    *_STAFF,
+    *_DATASETS_WORK,
+    "referential_admin.add_alias",
+    "referential_admin.change_alias",
+)
 
 #: Model permissions per group, as "app_label.codename". Permissions of models that
 #: do not exist yet are skipped; a later migration calling ``apply_roles`` adds them.
@@ -64,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     SURVEILLANCE_REVIEWERS: _STAFF,
     DATA_OFFICE: (
         *_STAFF,
+        *_DATASETS_WORK,
         "tasks.manage_jobrun",
         "referential_admin.import_referential",
         "referential_admin.add_alias",

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class DatasetsConfig(AppConfig):
     name = "datasets"
     verbose_name = _("Datasets")
+
+    def ready(self) -> None:
+        from datasets.families import load_families
+
+        load_families()

@@ -86,6 +86,42 @@ def job_enqueue(
     return run
 
 
+def job_run_inline(
+    *,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    user: AbstractBaseUser | None = None,
+    target: models.Model | None = None,
+    target_label: str = "",
+    family: str = "",
+) -> JobRun:
+    """Create a run and execute it in this process, through the same claim,
+    progress and failure handling as a worker; returns the finished run.
+
+    For commands that must wait for their job without depending on a worker.
+    """
+    job_kind = get_kind(kind)
+    run = JobRun(
+        kind=kind,
+        queue=job_kind.queue,
+        params=params or {},
+        created_by=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
+        family=family,
+        target_label=target_label or (str(target) if target is not None else ""),
+        enqueued_at=timezone.now(),
+    )
+    if target is not None:
+        run.target_type = ContentType.objects.get_for_model(target)
+        run.target_id = str(target.pk)
+    run.full_clean()
+    run.save()
+    from backoffice.celery import app
+
+    app.tasks[job_kind.task_name].apply(args=(run.pk,), throw=False)
+    run.refresh_from_db()
+    return run
+
+
 def job_claim(*, run_id: int, worker: str, task_id: str = "") -> JobRun | None:
     """Move a pending run to running for this worker, exactly once.
 

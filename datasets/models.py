@@ -1,0 +1,357 @@
+"""Uploads, mapping profiles, dataset versions, their records, issues and match
+decisions. Raw files and versions are never modified once written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+FAMILY_LENGTH = 40
+
+
+class UploadQuerySet(models.QuerySet["Upload"]):
+    def for_families(self, families: list[str] | None) -> UploadQuerySet:
+        """Uploads of these families (``None`` = every family)."""
+        return self if families is None else self.filter(family__in=families)
+
+
+class Upload(models.Model):
+    """A raw extract exactly as the agent dropped it, with its SHA-256."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROFILING = "profiling", _("Being analysed")
+        PROFILED = "profiled", _("Analysed")
+        FAILED = "failed", _("Unreadable")
+
+    family = models.CharField(_("data family"), max_length=FAMILY_LENGTH, db_index=True)
+    file = models.FileField(_("raw file"), upload_to="extracts/%Y/%m/", max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    size = models.BigIntegerField(_("size (bytes)"))
+    format = models.CharField(_("format"), max_length=10, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
+    )
+    detection = models.JSONField(_("reading options"), default=dict, blank=True)
+    profile = models.JSONField(_("profile"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="extract_uploads",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = UploadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("upload")
+        verbose_name_plural = _("uploads")
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} (n° {self.pk})"
+
+    @property
+    def columns(self) -> list[dict[str, Any]]:
+        return list(self.profile.get("columns") or [])
+
+
+class MappingProfile(models.Model):
+    """One version of the mapping of a source's export format to a family.
+
+    Saving a change creates a new version; versions are never edited, so every
+    dataset version can say exactly which mapping produced it.
+    """
+
+    family = models.CharField(_("data family"), max_length=FAMILY_LENGTH, db_index=True)
+    name = models.CharField(_("source"), max_length=150)
+    version = models.PositiveIntegerField(_("version"))
+    spec = models.JSONField(_("mapping"), default=dict)
+    header_signature = models.JSONField(_("columns of the source"), default=list)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mapping_profiles",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("mapping profile")
+        verbose_name_plural = _("mapping profiles")
+        ordering = ["family", "name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "name", "version"], name="mapping_profile_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class DatasetVersion(models.Model):
+    """The cleaned result of one upload with one mapping version: a draft until
+    the review workflow takes it further."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for cleaning")
+        CLEANING = "cleaning", _("Being cleaned")
+        DRAFT = "draft", _("Draft")
+        FAILED = "failed", _("Cleaning failed")
+
+    family = models.CharField(_("data family"), max_length=FAMILY_LENGTH, db_index=True)
+    number = models.PositiveIntegerField(_("number"))
+    upload = models.ForeignKey(
+        Upload,
+        verbose_name=_("upload"),
+        on_delete=models.PROTECT,
+        related_name="versions",
+    )
+    mapping = models.ForeignKey(
+        MappingProfile,
+        verbose_name=_("mapping profile"),
+        on_delete=models.PROTECT,
+        related_name="versions",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_loaded = models.PositiveIntegerField(_("rows loaded"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+    blocking_issues = models.PositiveIntegerField(_("blocking issues"), default=0)
+    issue_counts = models.JSONField(_("issues per rule"), default=dict, blank=True)
+    match_counts = models.JSONField(_("matches"), default=dict, blank=True)
+    completeness = models.JSONField(_("filled values per field"), default=dict)
+    seconds = models.FloatField(_("duration (s)"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    job = models.ForeignKey(
+        "tasks.JobRun",
+        verbose_name=_("job"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dataset_versions",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    cleaned_at = models.DateTimeField(_("cleaned at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("dataset version")
+        verbose_name_plural = _("dataset versions")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "number"], name="dataset_version_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Version %(number)s") % {"number": self.number})
+
+    def get_absolute_url(self) -> str:
+        return reverse("datasets_version", args=[self.pk])
+
+    @property
+    def unmatched_rate(self) -> float:
+        counts = self.match_counts or {}
+        total = sum(int(v) for v in counts.values())
+        if not total:
+            return 0.0
+        return (
+            int(counts.get("unmatched", 0)) + int(counts.get("ambiguous", 0))
+        ) / total
+
+
+class RecordBase(models.Model):
+    """Columns every family's record model has, besides its own fields."""
+
+    version = models.ForeignKey(
+        DatasetVersion,
+        verbose_name=_("version"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    row_number = models.PositiveIntegerField(_("row in the file"))
+    record_key = models.CharField(_("natural key"), max_length=600)
+    medicine_key = models.CharField(_("medicine key"), max_length=600, null=True)
+    matched_cis = models.CharField(
+        _("matched CIS"), max_length=8, null=True, db_index=True
+    )
+    match_method = models.CharField(_("match method"), max_length=20, blank=True)
+    match_score = models.FloatField(_("match score"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ShortageRecord(RecordBase):
+    """One shortage declaration (per presentation), as cleaned."""
+
+    declaration_number = models.CharField(
+        _("declaration number"), max_length=50, null=True
+    )
+    state = models.CharField(_("state"), max_length=20, null=True)
+    classification = models.CharField(_("classification"), max_length=20, null=True)
+    declared_on = models.DateField(_("declaration date"), null=True)
+    started_on = models.DateField(_("start date"), null=True)
+    town_started_on = models.DateField(_("start in community pharmacies"), null=True)
+    hospital_started_on = models.DateField(_("start in hospitals"), null=True)
+    expected_return_on = models.DateField(_("expected return date"), null=True)
+    returned_on = models.DateField(_("return date"), null=True)
+    updated_on = models.DateField(_("update date"), null=True)
+    holder = models.CharField(_("holder"), max_length=255, null=True)
+    cip13 = models.CharField(_("CIP13"), max_length=13, null=True)
+    cis = models.CharField(_("CIS given"), max_length=8, null=True)
+    product_name = models.CharField(_("medicine name"), max_length=500, null=True)
+    substance = models.CharField(_("substance"), max_length=500, null=True)
+    atc = models.CharField(_("ATC code"), max_length=7, null=True)
+    circuit = models.CharField(_("distribution channel"), max_length=20, null=True)
+    cause = models.CharField(_("cause"), max_length=40, null=True)
+    measures = models.TextField(_("measures"), null=True)
+    source_url = models.CharField(_("link"), max_length=500, null=True)
+
+    class Meta:
+        verbose_name = _("shortage declaration")
+        verbose_name_plural = _("shortage declarations")
+        indexes = [
+            models.Index(fields=["version", "record_key"], name="shortage_version_key"),
+            models.Index(fields=["version", "match_method"], name="shortage_match"),
+        ]
+
+    def __str__(self) -> str:
+        return self.product_name or self.cip13 or self.cis or self.record_key
+
+
+class Issue(models.Model):
+    """One problem found in one row (or the whole file): stable rule code,
+    severity and a French message."""
+
+    class Severity(models.TextChoices):
+        BLOCKING = "blocking", _("Blocking")
+        WARNING = "warning", _("Warning")
+
+    version = models.ForeignKey(
+        DatasetVersion,
+        verbose_name=_("version"),
+        on_delete=models.CASCADE,
+        related_name="issues",
+    )
+    row_number = models.PositiveIntegerField(_("row"), null=True)
+    field = models.CharField(_("field"), max_length=100, blank=True)
+    value = models.TextField(_("value"), blank=True)
+    code = models.CharField(_("rule"), max_length=40)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    message = models.TextField(_("message"))
+
+    class Meta:
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
+        ordering = ["row_number", "pk"]
+        indexes = [
+            models.Index(fields=["version", "code"], name="issue_version_code"),
+            models.Index(fields=["version", "row_number"], name="issue_version_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.row_number})"
+
+
+class ProblemRow(models.Model):
+    """The raw values of a row that has at least one issue, as read from the file."""
+
+    version = models.ForeignKey(
+        DatasetVersion,
+        verbose_name=_("version"),
+        on_delete=models.CASCADE,
+        related_name="problem_rows",
+    )
+    row_number = models.PositiveIntegerField(_("row"))
+    rejected = models.BooleanField(_("rejected"), default=False)
+    raw = models.JSONField(_("raw values"), default=dict)
+
+    class Meta:
+        verbose_name = _("problem row")
+        verbose_name_plural = _("problem rows")
+        ordering = ["row_number"]
+        indexes = [
+            models.Index(fields=["version", "row_number"], name="problem_version_row")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.row_number)
+
+
+class MatchDecision(models.Model):
+    """A person's decision on a medicine label of a version: a CIS, or "outside
+    the referential". It is also kept as an alias for later uploads."""
+
+    class Scope(models.TextChoices):
+        ROW = "row", _("This row only")
+        ALL = "all", _("Every identical value")
+
+    version = models.ForeignKey(
+        DatasetVersion,
+        verbose_name=_("version"),
+        on_delete=models.CASCADE,
+        related_name="match_decisions",
+    )
+    label = models.TextField(_("label"))
+    row_number = models.PositiveIntegerField(_("row"), null=True, blank=True)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
+    cis = models.CharField(_("CIS"), max_length=8, blank=True)
+    outside_referential = models.BooleanField(
+        _("outside the referential"), default=False
+    )
+    rows_updated = models.PositiveIntegerField(_("rows updated"), default=0)
+    alias = models.ForeignKey(
+        "referential_admin.Alias",
+        verbose_name=_("alias"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="match_decisions",
+    )
+    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("match decision")
+        verbose_name_plural = _("match decisions")
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outside_referential=True) | ~Q(cis=""),
+                name="match_decision_has_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label

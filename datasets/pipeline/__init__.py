@@ -1,0 +1,1 @@
+"""Pure, vectorised cleaning steps on pandas frames (no Django imports)."""

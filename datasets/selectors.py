@@ -1,0 +1,300 @@
+"""Reads of datasets shared by screens, exports and commands: visible objects,
+quality report, match review queue, comparison with the live release."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from datasets.families import get_family
+from datasets.messages import rule_label
+from datasets.models import DatasetVersion, Issue, MatchDecision, ProblemRow, Upload
+from datasets.pipeline.diff import diff_records
+from datasets.services import TO_REVIEW, record_model, user_families
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+def uploads_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Upload]:
+    """Uploads of the families the user's directorate owns (all for managers)."""
+    return Upload.objects.for_families(user_families(user)).select_related(
+        "uploaded_by"
+    )
+
+
+def versions_visible_to(
+    user: AbstractBaseUser | AnonymousUser,
+) -> QuerySet[DatasetVersion]:
+    """Versions of the families the user's directorate owns (all for managers)."""
+    families = user_families(user)
+    versions = DatasetVersion.objects.select_related("upload", "mapping", "created_by")
+    return versions if families is None else versions.filter(family__in=families)
+
+
+@dataclass
+class RuleCount:
+    code: str
+    label: str
+    severity: str
+    count: int
+
+
+@dataclass
+class FieldCompleteness:
+    name: str
+    label: str
+    filled: int
+    percent: float
+    required: bool
+
+
+@dataclass
+class QualityReport:
+    """What the quality report screen and its XLSX export show."""
+
+    version: DatasetVersion
+    rules: list[RuleCount]
+    completeness: list[FieldCompleteness]
+    matches: list[tuple[str, str, int, float]]
+    blocking: int
+    warnings: int
+    decisions: list[MatchDecision] = field(default_factory=list)
+
+
+MATCH_LABELS = {
+    "exact": "Exact (code or name)",
+    "alias": "By alias or decision",
+    "fuzzy": "Approximate, accepted",
+    "ambiguous": "To review",
+    "unmatched": "Not found",
+    "excluded": "Outside the referential",
+}
+
+
+def match_label(category: str) -> str:
+    labels = {
+        "exact": _("Exact (code or name)"),
+        "alias": _("By alias or decision"),
+        "fuzzy": _("Approximate, accepted"),
+        "ambiguous": _("To review"),
+        "unmatched": _("Not found"),
+        "excluded": _("Outside the referential"),
+    }
+    return str(labels.get(category, category))
+
+
+def quality_report(version: DatasetVersion) -> QualityReport:
+    """Counts per rule, completeness per field and match statistics of a version."""
+    schema = get_family(version.family)
+    per_rule = (
+        Issue.objects.filter(version=version)
+        .order_by()
+        .values("code", "severity")
+        .annotate(n=Count("pk"))
+    )
+    rules = sorted(
+        (
+            RuleCount(row["code"], rule_label(row["code"]), row["severity"], row["n"])
+            for row in per_rule
+        ),
+        key=lambda r: (r.severity != "blocking", -r.count),
+    )
+    loaded = version.rows_loaded or 0
+    completeness = [
+        FieldCompleteness(
+            name=spec.name,
+            label=str(spec.label),
+            filled=int(version.completeness.get(spec.name, 0)),
+            percent=(
+                100.0 * int(version.completeness.get(spec.name, 0)) / loaded
+                if loaded
+                else 0.0
+            ),
+            required=spec.required,
+        )
+        for spec in schema.fields
+    ]
+    counts = version.match_counts or {}
+    total = sum(int(v) for v in counts.values()) or 0
+    matches = [
+        (
+            key,
+            match_label(key),
+            int(counts.get(key, 0)),
+            100.0 * int(counts.get(key, 0)) / total if total else 0.0,
+        )
+        for key in ("exact", "alias", "fuzzy", "ambiguous", "unmatched", "excluded")
+    ]
+    return QualityReport(
+        version=version,
+        rules=rules,
+        completeness=completeness,
+        matches=matches,
+        blocking=sum(r.count for r in rules if r.severity == "blocking"),
+        warnings=sum(r.count for r in rules if r.severity != "blocking"),
+        decisions=list(
+            version.match_decisions.select_related("decided_by", "alias")[:200]
+        ),
+    )
+
+
+def problem_rows(
+    version: DatasetVersion, *, code: str = "", severity: str = ""
+) -> QuerySet[ProblemRow]:
+    """Rows with issues, optionally only those with a given rule or severity."""
+    rows = ProblemRow.objects.filter(version=version)
+    if code or severity:
+        issues = Issue.objects.filter(version=version)
+        if code:
+            issues = issues.filter(code=code)
+        if severity:
+            issues = issues.filter(severity=severity)
+        rows = rows.filter(row_number__in=issues.values("row_number"))
+    return rows.order_by("row_number")
+
+
+def issues_by_row(version: DatasetVersion, rows: list[int]) -> dict[int, list[Issue]]:
+    """The issues of the given rows, grouped by row."""
+    grouped: dict[int, list[Issue]] = {}
+    for issue in Issue.objects.filter(version=version, row_number__in=rows).order_by(
+        "row_number", "severity", "pk"
+    ):
+        grouped.setdefault(issue.row_number or 0, []).append(issue)
+    return grouped
+
+
+@dataclass
+class ReviewItem:
+    """One distinct medicine label waiting for a person, with its candidates."""
+
+    label: str
+    code: str
+    rows: int
+    first_row: int
+    method: str
+    candidates: list[tuple[str, str, float]]
+
+
+def review_queue(version: DatasetVersion) -> QuerySet[Any]:
+    """Distinct labels of rows whose medicine needs a person, most rows first."""
+    schema = get_family(version.family)
+    if schema.medicine is None:
+        return record_model(schema)._default_manager.none()
+    label = schema.medicine.label_field
+    model = record_model(schema)
+    return (
+        model._default_manager.filter(version=version, match_method__in=TO_REVIEW)
+        .order_by()
+        .values(label)
+        .annotate(
+            rows=Count("pk"),
+            first_row=Min("row_number"),
+            method=Min("match_method"),
+            code=Min("medicine_key"),
+        )
+        .order_by("-rows", label)
+    )
+
+
+def review_items(
+    version: DatasetVersion, page: list[dict[str, Any]]
+) -> list[ReviewItem]:
+    """The queue's page with ranked candidates (computed for this page only)."""
+    from referential_admin.selectors import match_labels_for_family
+
+    schema = get_family(version.family)
+    assert schema.medicine is not None  # noqa: S101 - the queue is empty otherwise
+    label_field = schema.medicine.label_field
+    labels = [row[label_field] for row in page]
+    if not labels:
+        return []
+    matched = match_labels_for_family(labels, None, family=version.family)
+    items = []
+    for row, candidates in zip(page, matched["candidates"], strict=True):
+        items.append(
+            ReviewItem(
+                label=row[label_field] or "",
+                code=row.get("code") or "",
+                rows=row["rows"],
+                first_row=row["first_row"],
+                method=row["method"],
+                candidates=[(c[0], c[1], float(c[2])) for c in candidates],
+            )
+        )
+    return items
+
+
+def live_version(family: str) -> DatasetVersion | None:
+    """The version behind the family's live release; none before publication
+    exists (issue #6)."""
+    return None
+
+
+def comparison_baseline(version: DatasetVersion) -> tuple[DatasetVersion | None, bool]:
+    """What a version is compared with: the live release's version, else the
+    previous cleaned version of the family. The flag says whether it is live."""
+    live = live_version(version.family)
+    if live is not None and live.pk != version.pk:
+        return live, True
+    previous = (
+        DatasetVersion.objects.filter(
+            family=version.family,
+            status=DatasetVersion.Status.DRAFT,
+            number__lt=version.number,
+        )
+        .order_by("-number")
+        .first()
+    )
+    return previous, False
+
+
+def _records_frame(version: DatasetVersion, columns: list[str]) -> pd.DataFrame:
+    model = record_model(get_family(version.family))
+    rows = model._default_manager.filter(version=version).values_list(
+        "record_key", *columns
+    )
+    return pd.DataFrame.from_records(list(rows), columns=["record_key", *columns])
+
+
+def version_diff(
+    version: DatasetVersion, baseline: DatasetVersion | None
+) -> dict[str, Any]:
+    """Rows added, removed and changed by natural key, and changes per column."""
+    schema = get_family(version.family)
+    columns = [*schema.field_names, "matched_cis"]
+    new = _records_frame(version, columns)
+    old = (
+        _records_frame(baseline, columns)
+        if baseline is not None
+        else pd.DataFrame(columns=["record_key", *columns])
+    )
+    result = diff_records(old, new, columns)
+    labels = {spec.name: str(spec.label) for spec in schema.fields}
+    labels["matched_cis"] = _("Matched CIS")
+    result["per_column"] = sorted(
+        ((labels.get(k, k), v) for k, v in result["per_column"].items()),
+        key=lambda item: -item[1],
+    )
+    result["baseline"] = baseline
+    return result
+
+
+def records_sample(
+    version: DatasetVersion, keys: list[str], limit: int = 50
+) -> list[dict[str, Any]]:
+    """Records of a version with the given natural keys (for the diff screen)."""
+    model = record_model(get_family(version.family))
+    return list(
+        model._default_manager.filter(version=version, record_key__in=keys[:limit])
+        .values()
+        .order_by("row_number")
+    )
+
+
+def blocking_filter() -> Q:
+    return Q(severity=Issue.Severity.BLOCKING)

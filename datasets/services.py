@@ -1,0 +1,930 @@
+"""Services that write datasets: store and profile uploads, save mapping profiles,
+create, clean and re-match dataset versions, record match decisions."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import stat
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from django.apps import apps
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+
+from backoffice.bulk import bulk_insert, bulk_update_frame
+from backoffice.exceptions import ApplicationError, PermissionRefused
+from backoffice.roles import families_of, sees_every_family
+from datasets.families import get_family
+from datasets.messages import MEDICINE_CODES, issue_message, read_error_message
+from datasets.models import (
+    DatasetVersion,
+    Issue,
+    MappingProfile,
+    MatchDecision,
+    ProblemRow,
+    Upload,
+)
+from datasets.pipeline import read
+from datasets.pipeline.clean import CleanResult, clean, match_counts, match_medicines
+from datasets.pipeline.mapping import (
+    MappingError,
+    MappingSpec,
+    Suggestion,
+    apply_mapping,
+    header_signature,
+    suggest_mapping,
+)
+from datasets.pipeline.schema import FamilySchema
+from tasks.base import JobOutcome
+from tasks.progress import NullProgress, ProgressReporter
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from tasks.models import JobRun
+
+logger = logging.getLogger(__name__)
+
+PROFILE_SAMPLE_ROWS = 100_000
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "EXTRACT_MAX_BYTES", 200 * 1024 * 1024))
+
+
+def max_uncompressed_bytes() -> int:
+    return int(getattr(settings, "EXTRACT_MAX_UNCOMPRESSED_BYTES", 1024**3))
+
+
+def user_families(user: AbstractBaseUser | AnonymousUser) -> list[str] | None:
+    """The families the user may see; ``None`` means every family."""
+    if sees_every_family(user):
+        return None
+    return sorted(families_of(user))
+
+
+def family_check(user: AbstractBaseUser | AnonymousUser | None, family: str) -> None:
+    """Raise PermissionRefused unless the user's directorate owns the family."""
+    get_family(family)
+    if user is None:
+        return
+    allowed = user_families(user)
+    if allowed is not None and family not in allowed:
+        raise PermissionRefused(
+            _("Your directorate does not handle the family “%(family)s”.")
+            % {"family": get_family(family).label}
+        )
+
+
+def record_model(schema: FamilySchema) -> type[models.Model]:
+    """The typed record model of a family."""
+    return apps.get_model(schema.record_model)
+
+
+# --------------------------------------------------------------------------------------
+# Upload
+# --------------------------------------------------------------------------------------
+
+
+def _read_error(exc: read.ReadError, name: str) -> ApplicationError:
+    return ApplicationError(read_error_message(exc.code, dict(exc.params), name))
+
+
+def upload_create(
+    *,
+    source: Any,
+    name: str,
+    family: str,
+    user: AbstractBaseUser | None,
+    sheet: str | None = None,
+    inline: bool = False,
+) -> tuple[Upload, bool]:
+    """Store a raw extract immutably and start its profiling.
+
+    ``source`` is a path or a file object. Returns (upload, created); the same
+    bytes uploaded again return the existing upload with ``created=False``.
+    ``inline`` runs the profiling job in this process instead of a worker.
+    Raises ApplicationError (French message naming the file) for a refused file
+    and PermissionRefused for a family outside the user's directorate.
+    """
+    family_check(user, family)
+    base = Path(settings.MEDIA_ROOT) / "extracts"
+    staging = base / "incoming"
+    staging.mkdir(parents=True, exist_ok=True)
+    temporary = staging / f"{time.time_ns()}-{os.getpid()}.part"
+    digest = hashlib.sha256()
+    size = 0
+    limit = max_upload_bytes()
+    try:
+        with temporary.open("wb") as out:
+            for chunk in _chunks(source):
+                size += len(chunk)
+                if size > limit:
+                    raise ApplicationError(
+                        read_error_message(
+                            "TOO_LARGE", {"size": size, "limit": limit}, name
+                        )
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+        sha = digest.hexdigest()
+        existing = Upload.objects.filter(sha256=sha).first()
+        if existing is not None:
+            return existing, False
+        try:
+            detection = read.sniff(
+                temporary,
+                max_bytes=limit,
+                max_uncompressed=max_uncompressed_bytes(),
+                sheet=sheet or None,
+            )
+        except read.ReadError as exc:
+            raise _read_error(exc, name) from exc
+        stamp = timezone.now()
+        relative = (
+            Path("extracts")
+            / stamp.strftime("%Y/%m")
+            / (f"{sha[:16]}-{get_valid_filename(Path(name).name) or 'extrait'}")
+        )
+        final = Path(settings.MEDIA_ROOT) / relative
+        final.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(temporary, final)
+        # Raw files are evidence: nobody rewrites them, not even by mistake.
+        final.chmod(stat.S_IRUSR | stat.S_IRGRP)
+        upload = Upload(
+            family=family,
+            original_name=Path(name).name[:255],
+            sha256=sha,
+            size=size,
+            format=detection.format,
+            detection=detection.as_dict(),
+            uploaded_by=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
+        )
+        upload.file.name = str(relative)
+        upload.full_clean(exclude=["file"])
+        try:
+            with transaction.atomic():
+                upload.save()
+        except IntegrityError:
+            # The same bytes arrived at the same moment: keep the first.
+            final.unlink(missing_ok=True)
+            return Upload.objects.get(sha256=sha), False
+    finally:
+        temporary.unlink(missing_ok=True)
+    if inline:
+        from tasks.services import job_run_inline
+
+        Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.PROFILING)
+        job_run_inline(
+            kind="datasets.profile",
+            params={"upload_id": upload.pk, "overrides": {}},
+            user=user,
+            target=upload,
+            family=family,
+        )
+        upload.refresh_from_db()
+    else:
+        upload_profile_enqueue(upload=upload, user=user)
+    return upload, True
+
+
+def _chunks(source: Any) -> Iterable[bytes]:
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as handle:
+            while chunk := handle.read(1024 * 1024):
+                yield chunk
+        return
+    if hasattr(source, "chunks"):
+        yield from source.chunks()
+        return
+    while chunk := source.read(1024 * 1024):
+        yield chunk
+
+
+def upload_profile_enqueue(
+    *,
+    upload: Upload,
+    user: AbstractBaseUser | None,
+    overrides: dict[str, Any] | None = None,
+) -> JobRun:
+    """Start the profiling job of an upload (queue ``ingest``)."""
+    from tasks.services import job_enqueue
+
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.PROFILING)
+    return job_enqueue(
+        kind="datasets.profile",
+        params={"upload_id": upload.pk, "overrides": overrides or {}},
+        user=user,
+        target=upload,
+        family=upload.family,
+    )
+
+
+def upload_profile(
+    *,
+    upload: Upload,
+    overrides: dict[str, Any] | None = None,
+    progress: ProgressReporter | None = None,
+) -> Upload:
+    """Detect how to read the upload and describe its columns (types, samples).
+
+    ``overrides`` (encoding, delimiter, header_row, sheet) correct the detection.
+    The profile reads at most the first 100,000 rows. A file that cannot be read
+    with the options leaves the upload "unreadable" with the French reason.
+    """
+    report = progress or NullProgress()
+    path = upload.file.path
+    report.update(0, stage=_("Detecting the format"))
+    try:
+        detection = read.sniff(
+            path,
+            max_bytes=max_upload_bytes(),
+            max_uncompressed=max_uncompressed_bytes(),
+            sheet=(overrides or {}).get("sheet")
+            or upload.detection.get("sheet")
+            or None,
+            overrides=overrides or None,
+        )
+        report.update(0, stage=_("Reading a sample"))
+        table = read.read_table(path, detection, nrows=PROFILE_SAMPLE_ROWS)
+    except read.ReadError as exc:
+        upload.status = Upload.Status.FAILED
+        upload.error = read_error_message(
+            exc.code, dict(exc.params), upload.original_name
+        )
+        upload.save(update_fields=["status", "error"])
+        raise ApplicationError(upload.error) from exc
+    columns = [c.as_dict() for c in read.profile_columns(table.frame)]
+    upload.detection = detection.as_dict()
+    upload.profile = {
+        "columns": columns,
+        "sample_rows": len(table.frame),
+        "sampled": len(table.frame) >= PROFILE_SAMPLE_ROWS,
+        "preview": table.frame.head(10).to_dict("records"),
+        "preview_rows": [int(n) for n in table.row_numbers[:10]],
+    }
+    upload.status = Upload.Status.PROFILED
+    upload.error = ""
+    upload.save(update_fields=["detection", "profile", "status", "error"])
+    return upload
+
+
+def upload_profile_job(
+    *,
+    progress: ProgressReporter,
+    upload_id: int,
+    overrides: dict[str, Any] | None = None,
+) -> JobOutcome:
+    """Job body of ``datasets.profile``."""
+    upload = Upload.objects.get(pk=upload_id)
+    upload = upload_profile(upload=upload, overrides=overrides, progress=progress)
+    return JobOutcome(
+        result={"upload": upload.pk, "columns": len(upload.columns)},
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Mapping profiles
+# --------------------------------------------------------------------------------------
+
+
+def mapping_presets_ensure(family: str) -> None:
+    """Create version 1 of the family's ready-made profiles if missing."""
+    schema = get_family(family)
+    for name, spec in schema.presets.items():
+        if not MappingProfile.objects.filter(family=family, name=name).exists():
+            mapping = MappingSpec.from_dict(spec)
+            MappingProfile.objects.create(
+                family=family,
+                name=name,
+                version=1,
+                spec=mapping.as_dict(),
+                header_signature=header_signature(mapping.columns.values()),
+                note=_("Ready-made profile of the family."),
+            )
+
+
+def mapping_latest(family: str) -> list[MappingProfile]:
+    """The newest version of each of the family's profiles, newest first."""
+    mapping_presets_ensure(family)
+    latest = (
+        MappingProfile.objects.filter(family=family)
+        .values("name")
+        .annotate(last=Max("version"))
+    )
+    wanted = {(row["name"], row["last"]) for row in latest}
+    profiles = MappingProfile.objects.filter(family=family).order_by(
+        "-created_at", "-pk"
+    )
+    return [p for p in profiles if (p.name, p.version) in wanted]
+
+
+def mapping_suggest(*, upload: Upload) -> Suggestion:
+    """The mapping proposed for a profiled upload (saved profile, headers, values)."""
+    schema = get_family(upload.family)
+    earlier = [
+        (p.name, MappingSpec.from_dict(p.spec)) for p in mapping_latest(upload.family)
+    ]
+    return suggest_mapping(schema, upload.columns, earlier)
+
+
+def mapping_save(
+    *,
+    family: str,
+    name: str,
+    spec: MappingSpec,
+    columns: Iterable[str],
+    user: AbstractBaseUser | None,
+    note: str = "",
+) -> MappingProfile:
+    """Save the mapping as the next version of the profile ``name`` (or reuse the
+    latest version when nothing changed). Raises ApplicationError for an unknown
+    field or vocabulary code."""
+    schema = get_family(family)
+    name = name.strip()
+    if not name:
+        raise ApplicationError(_("Give the source a name (for example “TrustMed”)."))
+    known = set(schema.field_names)
+    for section in (spec.columns, spec.constants, spec.value_maps, spec.date_formats):
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise ApplicationError(
+                _("Unknown fields in the mapping: %(fields)s.")
+                % {"fields": ", ".join(unknown)}
+            )
+    for field_name, values in spec.value_maps.items():
+        vocabulary = schema.field(field_name).vocabulary
+        wrong = sorted({code for code in values.values() if code not in vocabulary})
+        if wrong:
+            raise ApplicationError(
+                _("“%(codes)s” are not values of “%(field)s”.")
+                % {"codes": ", ".join(wrong), "field": schema.field(field_name).label}
+            )
+    cleaned = MappingSpec.from_dict(spec.as_dict())
+    cleaned.columns = {k: v for k, v in cleaned.columns.items() if v}
+    cleaned.constants = {k: v for k, v in cleaned.constants.items() if v.strip()}
+    cleaned.value_maps = {k: v for k, v in cleaned.value_maps.items() if v}
+    cleaned.date_formats = {k: v for k, v in cleaned.date_formats.items() if v}
+    with transaction.atomic():
+        last = (
+            MappingProfile.objects.select_for_update()
+            .filter(family=family, name=name)
+            .order_by("-version")
+            .first()
+        )
+        if last is not None and last.spec == cleaned.as_dict():
+            return last
+        profile = MappingProfile(
+            family=family,
+            name=name,
+            version=(last.version + 1) if last is not None else 1,
+            spec=cleaned.as_dict(),
+            header_signature=header_signature(columns),
+            note=note,
+            created_by=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
+        )
+        profile.full_clean()
+        profile.save()
+    return profile
+
+
+# --------------------------------------------------------------------------------------
+# Versions and cleaning
+# --------------------------------------------------------------------------------------
+
+
+def version_create(
+    *,
+    upload: Upload,
+    mapping: MappingProfile,
+    user: AbstractBaseUser | None,
+    inline: bool = False,
+) -> DatasetVersion:
+    """Create a draft version of the upload with this mapping and start cleaning
+    (in a worker, or in this process when ``inline``).
+
+    Raises ApplicationError when the mapping misses a required field (naming it)
+    or belongs to another family.
+    """
+    family_check(user, upload.family)
+    if mapping.family != upload.family:
+        raise ApplicationError(_("This mapping profile belongs to another family."))
+    schema = get_family(upload.family)
+    _check_mapping(schema, MappingSpec.from_dict(mapping.spec), upload.columns)
+    for _attempt in range(5):
+        number = (
+            DatasetVersion.objects.filter(family=upload.family).aggregate(
+                top=Max("number")
+            )["top"]
+            or 0
+        ) + 1
+        try:
+            with transaction.atomic():
+                version = DatasetVersion.objects.create(  # type: ignore[misc]
+                    family=upload.family,
+                    number=number,
+                    upload=upload,
+                    mapping=mapping,
+                    created_by=user
+                    if user is not None and user.is_authenticated
+                    else None,
+                )
+            break
+        except IntegrityError:
+            continue
+    else:
+        raise ApplicationError(_("Could not number the version; try again."))
+    if inline:
+        from tasks.services import job_run_inline
+
+        run = job_run_inline(
+            kind="datasets.clean",
+            params={"version_id": version.pk},
+            user=user,
+            target=version,
+            target_label=f"{schema.label} – {version}",
+            family=version.family,
+        )
+        DatasetVersion.objects.filter(pk=version.pk).update(job=run)
+        version.refresh_from_db()
+    else:
+        version_clean_enqueue(version=version, user=user)
+    return version
+
+
+def _check_mapping(
+    schema: FamilySchema, spec: MappingSpec, columns: list[dict[str, Any]]
+) -> None:
+    from datasets.pipeline.mapping import missing_required
+
+    missing = missing_required(schema, spec)
+    if missing:
+        raise ApplicationError(mapping_missing_message(schema, missing))
+    names = {str(c["name"]) for c in columns}
+    if names:
+        absent = sorted({c for c in spec.columns.values() if c and c not in names})
+        if absent:
+            raise ApplicationError(
+                _("The file has no column named %(columns)s.")
+                % {"columns": ", ".join(f"“{c}”" for c in absent)}
+            )
+
+
+def mapping_missing_message(schema: FamilySchema, groups: list[Any]) -> str:
+    """French sentence naming the required fields a mapping leaves out."""
+    parts = []
+    for group in groups:
+        labels = [f"“{schema.field(name).label}”" for name in group]
+        parts.append(_(" or ").join(labels))
+    return _("Required fields without a column or a constant: %(fields)s.") % {
+        "fields": "; ".join(parts)
+    }
+
+
+def version_clean_enqueue(
+    *, version: DatasetVersion, user: AbstractBaseUser | None
+) -> JobRun:
+    """Start the cleaning job of a version (queue ``ingest``)."""
+    from tasks.services import job_enqueue
+
+    run = job_enqueue(
+        kind="datasets.clean",
+        params={"version_id": version.pk},
+        user=user,
+        target=version,
+        target_label=f"{get_family(version.family).label} – {version}",
+        family=version.family,
+    )
+    DatasetVersion.objects.filter(pk=version.pk).update(
+        job=run, status=DatasetVersion.Status.PENDING
+    )
+    return run
+
+
+def _matcher(family: str) -> Any:
+    from referential_admin.selectors import match_labels_for_family
+
+    def match(labels: list[str | None], codes: list[str | None]) -> pd.DataFrame:
+        return match_labels_for_family(labels, codes, family=family)
+
+    return match
+
+
+def version_clean(
+    *, version: DatasetVersion, progress: ProgressReporter | None = None
+) -> CleanResult:
+    """Read the raw file, apply the mapping, normalise, validate, match and
+    deduplicate, then replace the version's records and issues in one transaction.
+
+    Raises ApplicationError when the file cannot be read or the mapping does
+    not fit it; the version is then marked failed with that message.
+    """
+    report = progress or NullProgress()
+    started = time.monotonic()
+    schema = get_family(version.family)
+    upload = version.upload
+    DatasetVersion.objects.filter(pk=version.pk).update(
+        status=DatasetVersion.Status.CLEANING, error=""
+    )
+    try:
+        report.update(0, stage=_("Reading the file"))
+        detection = read.Detection.from_dict(upload.detection)
+        try:
+            table = read.read_table(upload.file.path, detection)
+        except read.ReadError as exc:
+            raise _read_error(exc, upload.original_name) from exc
+        total = len(table.frame)
+        report.update(0, total=total, stage=_("Applying the mapping"))
+        spec = MappingSpec.from_dict(version.mapping.spec)
+        try:
+            mapped = apply_mapping(table.frame, schema, spec)
+        except MappingError as exc:
+            raise ApplicationError(_mapping_error_message(schema, exc)) from exc
+        # Steps work on whole columns: progress moves per step, not per row.
+        stages = {
+            "normalise": (0.1, _("Normalising")),
+            "validate": (0.3, _("Validating")),
+            "deduplicate": (0.4, _("Removing duplicates")),
+            "match": (0.5, _("Matching medicines to the referential")),
+        }
+
+        def step(stage: str) -> None:
+            share, label = stages.get(stage, (0.0, stage))
+            report.update(int(total * share), total=total, stage=str(label))
+
+        result = clean(
+            mapped, schema, spec, matcher=_matcher(version.family), progress=step
+        )
+        report.update(int(total * 0.7), total=total, stage=_("Loading the records"))
+        _store_result(version, schema, table, result, report)
+    except ApplicationError as exc:
+        DatasetVersion.objects.filter(pk=version.pk).update(
+            status=DatasetVersion.Status.FAILED, error=exc.message
+        )
+        raise
+    DatasetVersion.objects.filter(pk=version.pk).update(
+        seconds=round(time.monotonic() - started, 3)
+    )
+    report.update(total, total=total, stage=_("Done"))
+    return result
+
+
+def _mapping_error_message(schema: FamilySchema, exc: MappingError) -> str:
+    if exc.code == "REQUIRED_FIELD_UNMAPPED":
+        return mapping_missing_message(schema, exc.params["fields"])
+    return _("The file has no column named %(columns)s.") % {
+        "columns": ", ".join(f"“{c}”" for c in exc.params.get("columns", []))
+    }
+
+
+def _issue_frame(
+    schema: FamilySchema, issues: pd.DataFrame, row_numbers: np.ndarray
+) -> pd.DataFrame:
+    """Issues with file row numbers and French messages (one message per
+    distinct rule, field and detail, not per row)."""
+    if issues.empty:
+        return pd.DataFrame(
+            columns=["row_number", "field", "value", "code", "severity", "message"]
+        )
+    labels = {spec.name: str(spec.label) for spec in schema.fields}
+    labels["record_key"] = str(_("natural key"))
+    keys = issues["code"] + "\x1f" + issues["field"] + "\x1f" + issues["detail"]
+    messages: dict[str, str] = {}
+    for key in pd.unique(keys):
+        code, field_name, detail = str(key).split("\x1f")
+        field_label = ", ".join(labels.get(f, f) for f in field_name.split(","))
+        messages[key] = issue_message(code, field_label, labels.get(detail, detail))
+    return pd.DataFrame(
+        {
+            "version_id": 0,
+            "row_number": row_numbers[issues["position"].to_numpy(dtype=np.int64)],
+            "field": issues["field"].str.slice(0, 100),
+            "value": issues["value"].astype(str),
+            "code": issues["code"],
+            "severity": issues["severity"],
+            "message": keys.map(messages),
+        }
+    )
+
+
+def _store_result(
+    version: DatasetVersion,
+    schema: FamilySchema,
+    table: read.Table,
+    result: CleanResult,
+    report: ProgressReporter,
+) -> None:
+    model = record_model(schema)
+    records = result.records
+    frame = pd.DataFrame(
+        {name: records[name] for name in schema.field_names}, index=records.index
+    )
+    frame["version_id"] = version.pk
+    frame["row_number"] = table.row_numbers[
+        records["position"].to_numpy(dtype=np.int64)
+    ]
+    frame["record_key"] = records["record_key"].str.slice(0, 600)
+    frame["medicine_key"] = records["medicine_key"]
+    for column in ("matched_cis", "match_method", "match_score"):
+        if column in records:
+            frame[column] = records[column]
+    if "match_method" in frame:
+        frame["match_method"] = frame["match_method"].fillna("")
+    issues = _issue_frame(schema, result.issues, table.row_numbers)
+    issues["version_id"] = version.pk
+    problem_positions = np.unique(result.issues["position"].to_numpy(dtype=np.int64))
+    rejected = np.isin(problem_positions, result.rejected_positions)
+    raw_rows = table.frame.iloc[problem_positions].astype(str).to_dict("records")
+    problems = pd.DataFrame(
+        {
+            "version_id": version.pk,
+            "row_number": table.row_numbers[problem_positions],
+            "rejected": rejected,
+            "raw": pd.Series(raw_rows, dtype=object),
+        }
+    )
+    completeness = {
+        name: int(records[name].notna().sum()) for name in schema.field_names
+    }
+    counts = result.issue_counts()
+    blocking = (
+        int((result.issues["severity"] == "blocking").sum())
+        if len(result.issues)
+        else 0
+    )
+    with transaction.atomic():
+        model._default_manager.filter(version=version).delete()
+        Issue.objects.filter(version=version).delete()
+        ProblemRow.objects.filter(version=version).delete()
+        bulk_insert(model, frame)
+        report.update(int(len(records) * 0.9), stage=_("Recording the issues"))
+        bulk_insert(Issue, issues)
+        bulk_insert(ProblemRow, problems)
+        DatasetVersion.objects.filter(pk=version.pk).update(
+            status=DatasetVersion.Status.DRAFT,
+            rows_read=result.rows_read,
+            rows_loaded=result.rows_loaded,
+            rows_rejected=result.rows_rejected,
+            blocking_issues=blocking,
+            issue_counts=counts,
+            match_counts=result.matches,
+            completeness=completeness,
+            cleaned_at=timezone.now(),
+        )
+
+
+def version_clean_job(*, progress: ProgressReporter, version_id: int) -> JobOutcome:
+    """Job body of ``datasets.clean``."""
+    version = DatasetVersion.objects.select_related("upload", "mapping").get(
+        pk=version_id
+    )
+    result = version_clean(version=version, progress=progress)
+    return JobOutcome(
+        result={
+            "version": version.pk,
+            "rows_read": result.rows_read,
+            "rows_loaded": result.rows_loaded,
+            "rows_rejected": result.rows_rejected,
+            "issues": sum(result.issue_counts().values()),
+        },
+        with_errors=bool(result.rows_rejected),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Matching decisions
+# --------------------------------------------------------------------------------------
+
+TO_REVIEW = ("unmatched", "review", "ambiguous")
+
+
+def _refresh_match_state(version: DatasetVersion, schema: FamilySchema) -> None:
+    """Recount matches and drop the medicine issues of rows now resolved."""
+    model = record_model(schema)
+    rows = model._default_manager.filter(version=version)
+    per_method = dict(
+        rows.order_by().values_list("match_method").annotate(n=models.Count("pk"))
+    )
+    counts = match_counts(per_method)
+    resolved = rows.exclude(match_method__in=TO_REVIEW).values("row_number")
+    Issue.objects.filter(
+        version=version, code__in=MEDICINE_CODES, row_number__in=resolved
+    ).delete()
+    issue_counts = dict(
+        Issue.objects.filter(version=version)
+        .order_by()
+        .values_list("code")
+        .annotate(n=models.Count("pk"))
+    )
+    DatasetVersion.objects.filter(pk=version.pk).update(
+        match_counts=counts, issue_counts=issue_counts
+    )
+
+
+def match_decide(
+    *,
+    version: DatasetVersion,
+    label: str,
+    cis: str | None,
+    user: AbstractBaseUser,
+    scope: str = MatchDecision.Scope.ALL,
+    row_number: int | None = None,
+) -> MatchDecision:
+    """Record a person's decision on a label: a CIS, or ``None`` for "outside the
+    referential". ``scope="all"`` applies it to every identical label of the
+    version and keeps it as an alias for later uploads; ``"row"`` to one row.
+    Raises ApplicationError for an unknown CIS or a version not in draft."""
+    from referential_admin.models import Speciality
+    from referential_admin.services import alias_save
+
+    family_check(user, version.family)
+    if version.status != DatasetVersion.Status.DRAFT:
+        raise ApplicationError(_("Only a draft version can be changed."))
+    schema = get_family(version.family)
+    if schema.medicine is None:
+        raise ApplicationError(_("This family names no medicine."))
+    speciality = None
+    if cis:
+        speciality = Speciality.objects.filter(cis=cis).first()
+        if speciality is None:
+            raise ApplicationError(
+                _("No speciality has the CIS code %(cis)s.") % {"cis": cis}
+            )
+    model = record_model(schema)
+    rows = model._default_manager.filter(
+        version=version, **{schema.medicine.label_field: label}
+    )
+    if scope == MatchDecision.Scope.ROW:
+        if row_number is None:
+            raise ApplicationError(_("Choose the row the decision applies to."))
+        rows = rows.filter(row_number=row_number)
+    with transaction.atomic():
+        alias = None
+        if scope == MatchDecision.Scope.ALL:
+            from referential_admin.matching import normalise_label
+            from referential_admin.models import Alias
+
+            existing = Alias.objects.filter(
+                normalised_label=normalise_label(label), family=version.family
+            ).first()
+            alias = alias_save(
+                instance=existing,
+                label=label,
+                family=version.family,
+                speciality=speciality,
+                note=_("Decided while reviewing %(version)s.") % {"version": version},
+                user=user,
+            )
+        updated = rows.update(
+            matched_cis=cis or None,
+            match_method="manual" if cis else "excluded",
+            match_score=100.0 if cis else 0.0,
+        )
+        decision = MatchDecision(
+            version=version,
+            label=label,
+            row_number=row_number if scope == MatchDecision.Scope.ROW else None,
+            scope=scope,
+            cis=cis or "",
+            outside_referential=not cis,
+            rows_updated=updated,
+            alias=alias,
+            decided_by=user,  # type: ignore[misc]
+        )
+        decision.full_clean()
+        decision.save()
+        _refresh_match_state(version, schema)
+    return decision
+
+
+def version_rematch(
+    *, version: DatasetVersion, progress: ProgressReporter | None = None
+) -> dict[str, int]:
+    """Match again every row not decided by a person (after new aliases or a new
+    referential), without a new upload. Returns the new match counts."""
+    report = progress or NullProgress()
+    schema = get_family(version.family)
+    if schema.medicine is None:
+        return {}
+    model = record_model(schema)
+    link = schema.medicine
+    fields = ["id", *link.code_fields, link.label_field]
+    rows = pd.DataFrame.from_records(
+        model._default_manager.filter(version=version)
+        .exclude(match_method__in=("manual", "excluded"))
+        .values_list(*fields),
+        columns=fields,
+    )
+    report.update(0, total=len(rows), stage=_("Matching medicines to the referential"))
+    if len(rows):
+        matched = match_medicines(rows, schema, _matcher(version.family))
+        update = pd.DataFrame(
+            {
+                "id": rows["id"],
+                "matched_cis": matched["matched_cis"],
+                "match_method": matched["match_method"].fillna(""),
+                "match_score": matched["match_score"],
+            }
+        )
+        with transaction.atomic():
+            bulk_update_frame(model, update)
+            _refresh_match_state(version, schema)
+    report.update(len(rows), total=len(rows), stage=_("Done"))
+    version.refresh_from_db(fields=["match_counts"])
+    return dict(version.match_counts)
+
+
+def version_rematch_enqueue(
+    *, version: DatasetVersion, user: AbstractBaseUser
+) -> JobRun:
+    """Start the re-matching job of a version."""
+    from tasks.services import job_enqueue
+
+    family_check(user, version.family)
+    return job_enqueue(
+        kind="datasets.rematch",
+        params={"version_id": version.pk},
+        user=user,
+        target=version,
+        target_label=f"{get_family(version.family).label} – {version}",
+        family=version.family,
+    )
+
+
+def version_rematch_job(*, progress: ProgressReporter, version_id: int) -> JobOutcome:
+    """Job body of ``datasets.rematch``."""
+    version = DatasetVersion.objects.get(pk=version_id)
+    counts = version_rematch(version=version, progress=progress)
+    return JobOutcome(result={"version": version.pk, **counts})
+
+
+# --------------------------------------------------------------------------------------
+# The whole path, for commands
+# --------------------------------------------------------------------------------------
+
+
+def extract_ingest(
+    *,
+    path: Path,
+    family: str,
+    user: AbstractBaseUser | None,
+    profile_name: str = "",
+    sheet: str | None = None,
+) -> DatasetVersion:
+    """Upload → profile → mapping → cleaning of one file, every job run in this
+    process. The mapping is the named profile's latest version, else the
+    automatic suggestion when it covers every required field (saved as a profile
+    named after the file). Raises ApplicationError with the French reason."""
+    if not path.is_file():
+        raise ApplicationError(_("No file at %(path)s.") % {"path": path})
+    schema = get_family(family)
+    upload, _created = upload_create(
+        source=path, name=path.name, family=family, user=user, sheet=sheet, inline=True
+    )
+    if upload.status != Upload.Status.PROFILED:
+        if upload.status == Upload.Status.FAILED:
+            raise ApplicationError(upload.error)
+        upload = upload_profile(upload=upload)
+    if profile_name:
+        profiles = [p for p in mapping_latest(family) if p.name == profile_name]
+        if not profiles:
+            names = ", ".join(sorted(p.name for p in mapping_latest(family)))
+            raise ApplicationError(
+                _("No mapping profile named “%(name)s”. Profiles: %(names)s.")
+                % {"name": profile_name, "names": names or "-"}
+            )
+        mapping = profiles[0]
+    else:
+        suggestion = mapping_suggest(upload=upload)
+        if suggestion.missing:
+            raise ApplicationError(
+                mapping_missing_message(schema, suggestion.missing)
+                + " "
+                + _("Name a mapping profile with --profile.")
+            )
+        mapping = mapping_save(
+            family=family,
+            name=suggestion.based_on or path.stem,
+            spec=suggestion.spec,
+            columns=[c["name"] for c in upload.columns],
+            user=user,
+            note=_("Suggested automatically."),
+        )
+    version = version_create(upload=upload, mapping=mapping, user=user, inline=True)
+    if version.status != DatasetVersion.Status.DRAFT:
+        raise ApplicationError(
+            version.error or (version.job.error if version.job else "")
+        )
+    return version

@@ -1,0 +1,471 @@
+"""Admin screens of the datasets: upload, profile, mapping, quality report,
+match review queue and comparison. Each view authorises, calls one service or
+selector and renders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from wagtail.admin.views import generic
+
+from backoffice.exceptions import ApplicationError, PermissionRefused
+from datasets import exports, selectors, services
+from datasets.families import get_family
+from datasets.forms import MappingForm, ReadingForm, UploadForm
+from datasets.models import DatasetVersion, MappingProfile, MatchDecision, Upload
+from datasets.pipeline.mapping import MappingSpec, unresolved_values
+
+PROBLEMS_PER_PAGE = 50
+QUEUE_PER_PAGE = 15
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _upload(request: HttpRequest, pk: int) -> Upload:
+    _require(request, "datasets.view_upload")
+    return get_object_or_404(selectors.uploads_visible_to(request.user), pk=pk)
+
+
+def _version(request: HttpRequest, pk: int) -> DatasetVersion:
+    _require(request, "datasets.view_datasetversion")
+    return get_object_or_404(selectors.versions_visible_to(request.user), pk=pk)
+
+
+def _latest_run(obj: Any) -> Any:
+    from django.contrib.contenttypes.models import ContentType
+
+    from tasks.models import JobRun
+
+    return (
+        JobRun.objects.filter(
+            target_type=ContentType.objects.get_for_model(obj), target_id=str(obj.pk)
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+class UploadIndexView(generic.IndexView):
+    def get_base_queryset(self) -> Any:
+        return selectors.uploads_visible_to(self.request.user)
+
+
+class VersionIndexView(generic.IndexView):
+    def get_base_queryset(self) -> Any:
+        return selectors.versions_visible_to(self.request.user)
+
+
+def upload_create_view(request: HttpRequest) -> HttpResponse:
+    """Drop an extract; its analysis starts in the background."""
+    _require(request, "datasets.add_upload")
+    families = services.user_families(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None, families=families)
+    if request.method == "POST" and form.is_valid():
+        file = form.cleaned_data["file"]
+        try:
+            with transaction.atomic():
+                upload, created = services.upload_create(
+                    source=file,
+                    name=file.name,
+                    family=form.cleaned_data["family"],
+                    user=request.user,  # type: ignore[arg-type]
+                    sheet=form.cleaned_data["sheet"] or None,
+                )
+        except (ApplicationError, PermissionRefused) as exc:
+            form.add_error("file", exc.message)
+        else:
+            if created:
+                messages.success(
+                    request,
+                    _("File received. Its analysis is running; this page updates."),
+                )
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "These exact bytes were already uploaded on %(date)s "
+                        "(upload no. %(number)s): here it is."
+                    )
+                    % {
+                        "date": date_format(upload.uploaded_at, "DATETIME_FORMAT"),
+                        "number": upload.pk,
+                    },
+                )
+            return redirect("datasets_upload", upload.pk)
+    return TemplateResponse(
+        request,
+        "datasets/upload_form.html",
+        {"form": form, "page_title": _("Upload an extract"), "header_icon": "upload"},
+    )
+
+
+def upload_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """What was detected in the file, for confirmation, and its versions."""
+    upload = _upload(request, pk)
+    detection = upload.detection or {}
+    form = ReadingForm(
+        request.POST or None,
+        sheets=list(detection.get("sheets") or []),
+        file_format=upload.format,
+        initial={
+            "encoding": detection.get("encoding"),
+            "delimiter": detection.get("delimiter"),
+            "header_row": (
+                0
+                if detection.get("header_row") is None
+                else int(detection["header_row"]) + 1
+            ),
+            "sheet": detection.get("sheet"),
+        },
+    )
+    if request.method == "POST":
+        _require(request, "datasets.add_upload")
+        if form.is_valid():
+            with transaction.atomic():
+                services.upload_profile_enqueue(
+                    upload=upload,
+                    user=request.user,  # type: ignore[arg-type]
+                    overrides=form.overrides(),
+                )
+            messages.success(request, _("The file is being read again."))
+            return redirect("datasets_upload", upload.pk)
+    suggestion = None
+    if upload.status == Upload.Status.PROFILED:
+        suggestion = services.mapping_suggest(upload=upload)
+    columns = upload.columns
+    preview = upload.profile.get("preview") or []
+    return TemplateResponse(
+        request,
+        "datasets/upload_detail.html",
+        {
+            "upload": upload,
+            "schema": get_family(upload.family),
+            "form": form,
+            "columns": columns,
+            "preview_header": [c["name"] for c in columns],
+            "preview": [
+                (number, [row.get(c["name"], "") for c in columns])
+                for number, row in zip(
+                    upload.profile.get("preview_rows") or [], preview, strict=False
+                )
+            ],
+            "suggestion": suggestion,
+            "missing": (
+                services.mapping_missing_message(
+                    get_family(upload.family), suggestion.missing
+                )
+                if suggestion is not None and suggestion.missing
+                else ""
+            ),
+            "versions": upload.versions.select_related("mapping").order_by("-pk"),
+            "run": _latest_run(upload),
+            "busy": upload.status in (Upload.Status.RECEIVED, Upload.Status.PROFILING),
+            "page_title": upload.original_name,
+            "header_icon": "doc-full",
+            "can_map": request.user.has_perm("datasets.add_datasetversion"),
+        },
+    )
+
+
+def upload_raw_view(request: HttpRequest, pk: int) -> FileResponse:
+    """The raw file exactly as uploaded."""
+    upload = _upload(request, pk)
+    return FileResponse(
+        upload.file.open("rb"), as_attachment=True, filename=upload.original_name
+    )
+
+
+def _value_choices(
+    form_data: Any, upload: Upload, initial: dict[str, Any]
+) -> dict[str, list[str]]:
+    """For each vocabulary field, the column's frequent values to map by hand."""
+    schema = get_family(upload.family)
+    samples = {
+        c["name"]: [v for v, _n in c.get("samples") or []] for c in upload.columns
+    }
+    spec = MappingSpec.from_dict(initial.get("spec"))
+    choices: dict[str, list[str]] = {}
+    for field_spec in schema.fields:
+        if field_spec.type != "vocabulary":
+            continue
+        key = f"column__{field_spec.name}"
+        column = (form_data.get(key) if form_data else None) or initial.get(key) or ""
+        values = samples.get(column, [])
+        mapped = spec.value_maps.get(field_spec.name, {})
+        pending = unresolved_values(field_spec, values, {})
+        choices[field_spec.name] = sorted(set(pending) | set(mapped))
+    return choices
+
+
+def mapping_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Map the file's columns to the family's fields, then clean."""
+    upload = _upload(request, pk)
+    _require(request, "datasets.add_datasetversion")
+    if upload.status != Upload.Status.PROFILED:
+        messages.warning(request, _("The file has not been analysed yet."))
+        return redirect("datasets_upload", upload.pk)
+    schema = get_family(upload.family)
+    profiles = services.mapping_latest(upload.family)
+    chosen_id = request.GET.get("profile")
+    base: MappingProfile | None = None
+    if chosen_id:
+        base = next((p for p in profiles if str(p.pk) == chosen_id), None)
+    if base is not None:
+        spec = MappingSpec.from_dict(base.spec)
+        name = base.name
+        reasons: dict[str, str] = dict.fromkeys(spec.columns, "profile")
+    else:
+        suggestion = services.mapping_suggest(upload=upload)
+        spec, reasons = suggestion.spec, suggestion.reasons
+        name = suggestion.based_on or upload.original_name.rsplit(".", 1)[0]
+    initial: dict[str, Any] = {"profile_name": name, "spec": spec.as_dict()}
+    for field_spec in schema.fields:
+        initial[f"column__{field_spec.name}"] = spec.columns.get(field_spec.name, "")
+        initial[f"constant__{field_spec.name}"] = spec.constants.get(
+            field_spec.name, ""
+        )
+        initial[f"format__{field_spec.name}"] = spec.date_formats.get(
+            field_spec.name, ""
+        )
+    value_choices = _value_choices(request.POST, upload, initial)
+    for field_name, raws in value_choices.items():
+        mapped = spec.value_maps.get(field_name, {})
+        for i, raw in enumerate(raws):
+            initial[f"value__{field_name}__{i}"] = mapped.get(raw, "")
+    form = MappingForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        schema=schema,
+        columns=upload.columns,
+        value_choices=value_choices,
+    )
+    if request.method == "POST" and "save" in request.POST and form.is_valid():
+        data = form.cleaned_data
+        new_spec = MappingSpec(
+            columns={
+                f.name: data[f"column__{f.name}"]
+                for f in schema.fields
+                if data.get(f"column__{f.name}")
+            },
+            constants={
+                f.name: data[f"constant__{f.name}"]
+                for f in schema.fields
+                if data.get(f"constant__{f.name}")
+            },
+            date_formats={
+                f.name: data[f"format__{f.name}"]
+                for f in schema.fields
+                if data.get(f"format__{f.name}")
+            },
+            value_maps={
+                field_name: {raw: data[name] for name, raw in entries if data.get(name)}
+                for field_name, entries in form.value_fields.items()
+            },
+        )
+        try:
+            with transaction.atomic():
+                profile = services.mapping_save(
+                    family=upload.family,
+                    name=data["profile_name"],
+                    spec=new_spec,
+                    columns=[c["name"] for c in upload.columns],
+                    user=request.user,  # type: ignore[arg-type]
+                )
+                version = services.version_create(
+                    upload=upload,
+                    mapping=profile,
+                    user=request.user,  # type: ignore[arg-type]
+                )
+        except (ApplicationError, PermissionRefused) as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Mapping “%(profile)s” saved; cleaning of %(version)s started.")
+                % {"profile": profile, "version": version},
+            )
+            return redirect("datasets_version", version.pk)
+    return TemplateResponse(
+        request,
+        "datasets/mapping.html",
+        {
+            "upload": upload,
+            "schema": schema,
+            "form": form,
+            "rows": [
+                {**row, "reason": reasons.get(row["spec"].name, "")}
+                for row in form.rows()
+            ],
+            "profiles": profiles,
+            "base": base,
+            "page_title": _("Mapping of %(name)s") % {"name": upload.original_name},
+            "header_icon": "table",
+        },
+    )
+
+
+def version_report_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Quality report: counts per rule, completeness, matches, problem rows."""
+    version = _version(request, pk)
+    report = selectors.quality_report(version)
+    code = request.GET.get("code", "")
+    severity = request.GET.get("severity", "")
+    paginator = Paginator(
+        selectors.problem_rows(version, code=code, severity=severity),
+        PROBLEMS_PER_PAGE,
+    )
+    page = paginator.get_page(request.GET.get("p"))
+    rows = list(page.object_list)
+    by_row = selectors.issues_by_row(version, [r.row_number for r in rows])
+    raw_columns = list(rows[0].raw) if rows else []
+    return TemplateResponse(
+        request,
+        "datasets/version_report.html",
+        {
+            "version": version,
+            "schema": get_family(version.family),
+            "report": report,
+            "page": page,
+            "problems": [
+                (
+                    row,
+                    by_row.get(row.row_number, []),
+                    [row.raw.get(c, "") for c in raw_columns],
+                )
+                for row in rows
+            ],
+            "raw_columns": raw_columns,
+            "code": code,
+            "severity": severity,
+            "run": version.job,
+            "busy": version.status
+            in (DatasetVersion.Status.PENDING, DatasetVersion.Status.CLEANING),
+            "page_title": f"{get_family(version.family).label} – {version}",
+            "header_icon": "tasks",
+            "can_change": request.user.has_perm("datasets.change_datasetversion"),
+        },
+    )
+
+
+def version_problems_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The problem rows and their issues as a workbook for the producer."""
+    version = _version(request, pk)
+    content = exports.quality_report_xlsx(version)
+    response = HttpResponse(
+        content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"rapport-qualite-{version.family}-v{version.number}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def review_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Unmatched and ambiguous medicine labels, grouped, with candidates."""
+    version = _version(request, pk)
+    if request.method == "POST":
+        _require(request, "datasets.add_matchdecision")
+        action = request.POST.get("action", "")
+        label = request.POST.get("label", "")
+        cis = (request.POST.get("cis") or "").strip()
+        scope = request.POST.get("scope") or MatchDecision.Scope.ALL
+        row_number = request.POST.get("row_number") or None
+        try:
+            decision = services.match_decide(
+                version=version,
+                label=label,
+                cis=None if action == "outside" else cis,
+                user=request.user,  # type: ignore[arg-type]
+                scope=scope,
+                row_number=int(row_number) if row_number else None,
+            )
+        except (ApplicationError, PermissionRefused) as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Decision recorded for “%(label)s”: %(rows)s row(s) updated.")
+                % {"label": label, "rows": decision.rows_updated},
+            )
+        return redirect(f"{request.path}?p={request.POST.get('p', '1')}")
+    paginator = Paginator(selectors.review_queue(version), QUEUE_PER_PAGE)
+    page = paginator.get_page(request.GET.get("p"))
+    items = selectors.review_items(version, list(page.object_list))
+    query = request.GET.get("q", "").strip()
+    found: list[Any] = []
+    if query:
+        from referential_admin.selectors import speciality_search
+
+        found = list(speciality_search(query)[:15])
+    return TemplateResponse(
+        request,
+        "datasets/review.html",
+        {
+            "version": version,
+            "page": page,
+            "items": items,
+            "query": query,
+            "found": found,
+            "decisions": version.match_decisions.select_related("decided_by")[:20],
+            "page_title": _("Match review – %(version)s") % {"version": version},
+            "header_icon": "link",
+            "can_decide": request.user.has_perm("datasets.add_matchdecision")
+            and version.status == DatasetVersion.Status.DRAFT,
+        },
+    )
+
+
+def rematch_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Match the version again in the background (POST only)."""
+    version = _version(request, pk)
+    _require(request, "datasets.change_datasetversion")
+    if request.method != "POST":
+        return redirect("datasets_review", version.pk)
+    try:
+        with transaction.atomic():
+            run = services.version_rematch_enqueue(
+                version=version,
+                user=request.user,  # type: ignore[arg-type]
+            )
+    except (ApplicationError, PermissionRefused) as exc:
+        messages.error(request, exc.message)
+        return redirect("datasets_review", version.pk)
+    messages.success(request, _("New matching started."))
+    return redirect("jobs:inspect", run.pk)
+
+
+def diff_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rows added, removed and changed against the live release (or the previous
+    version while nothing is published)."""
+    version = _version(request, pk)
+    baseline, is_live = selectors.comparison_baseline(version)
+    diff = selectors.version_diff(version, baseline)
+    return TemplateResponse(
+        request,
+        "datasets/diff.html",
+        {
+            "version": version,
+            "baseline": baseline,
+            "is_live": is_live,
+            "diff": diff,
+            "added": selectors.records_sample(version, diff["added"]),
+            "changed": selectors.records_sample(version, diff["changed"]),
+            "removed": (
+                selectors.records_sample(baseline, diff["removed"]) if baseline else []
+            ),
+            "page_title": _("Changes – %(version)s") % {"version": version},
+            "header_icon": "history",
+        },
+    )

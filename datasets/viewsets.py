@@ -1,0 +1,120 @@
+"""The "Données" menu: uploads, dataset versions and mapping profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn
+from wagtail.admin.viewsets.model import ModelViewSetGroup
+
+from backoffice.viewsets import ReadOnlyModelViewSet
+from datasets import views
+from datasets.models import DatasetVersion, MappingProfile, Upload
+
+
+class FamilyColumn(Column):
+    def get_value(self, instance: Any) -> Any:
+        from datasets.families import FAMILIES
+
+        schema = FAMILIES.get(instance.family)
+        return schema.label if schema is not None else instance.family
+
+
+class UploadViewSet(ReadOnlyModelViewSet):
+    model = Upload
+    icon = "upload"
+    menu_label = _("Uploads")
+    index_view_class = views.UploadIndexView
+    inspect_view_enabled = False
+    list_filter = ["family", "status", "format"]
+    search_fields = ["original_name", "sha256"]
+    list_per_page = 50
+    add_to_admin_menu = False
+    header_more_buttons: list[Any] = []
+
+    @property
+    def list_display(self) -> list[Any]:
+        return [
+            TitleColumn(
+                "original_name",
+                label=_("File name"),
+                get_url=lambda u: reverse("datasets_upload", args=[u.pk]),
+            ),
+            FamilyColumn("family", label=_("Data family")),
+            StatusTagColumn(
+                "status",
+                label=_("Status"),
+                accessor="get_status_display",
+                primary=lambda u: u.status == Upload.Status.PROFILED,
+            ),
+            Column("format", label=_("Format")),
+            Column("uploaded_by", label=_("Uploaded by")),
+            DateColumn("uploaded_at", label=_("Uploaded at")),
+        ]
+
+
+class VersionViewSet(ReadOnlyModelViewSet):
+    model = DatasetVersion
+    icon = "tasks"
+    menu_label = _("Dataset versions")
+    index_view_class = views.VersionIndexView
+    inspect_view_enabled = False
+    list_filter = ["family", "status"]
+    search_fields = ["upload__original_name"]
+    list_per_page = 50
+
+    @property
+    def list_display(self) -> list[Any]:
+        return [
+            TitleColumn(
+                "number",
+                label=_("Version"),
+                get_url=lambda v: reverse("datasets_version", args=[v.pk]),
+                accessor=lambda v: str(v),
+            ),
+            FamilyColumn("family", label=_("Data family")),
+            StatusTagColumn(
+                "status",
+                label=_("Status"),
+                accessor="get_status_display",
+                primary=lambda v: v.status == DatasetVersion.Status.DRAFT,
+            ),
+            Column("upload", label=_("Upload")),
+            Column("rows_loaded", label=_("Rows loaded")),
+            Column("rows_rejected", label=_("Rows rejected")),
+            Column("blocking_issues", label=_("Blocking issues")),
+            DateColumn("created_at", label=_("Created at")),
+        ]
+
+
+class MappingProfileViewSet(ReadOnlyModelViewSet):
+    model = MappingProfile
+    icon = "table"
+    menu_label = _("Mapping profiles")
+    list_display = ["name", "version", "family", "created_by", "created_at"]
+    list_filter = ["family"]
+    search_fields = ["name"]
+    inspect_view_fields = [
+        "family",
+        "name",
+        "version",
+        "spec",
+        "header_signature",
+        "note",
+        "created_by",
+        "created_at",
+    ]
+
+
+class DatasetsViewSetGroup(ModelViewSetGroup):
+    menu_label = _("Data")
+    menu_icon = "table"
+    menu_name = "datasets"
+    menu_order = 100
+    items = (
+        UploadViewSet("uploads", url_prefix="donnees/depots"),
+        VersionViewSet("dataset_versions", url_prefix="donnees/versions"),
+        MappingProfileViewSet("mapping_profiles", url_prefix="donnees/profils"),
+    )
