@@ -4,7 +4,7 @@ INSERT … ON CONFLICT; ``bulk_create`` on SQLite. Never one query per row."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -164,12 +164,22 @@ def _arrow_table(model: type[models.Model], frame: pd.DataFrame) -> Any:
         elif isinstance(field, models.BooleanField):
             arrays.append(pa.array(series.astype(bool), type=pa.bool_()))
         else:
-            text = series.astype(object).where(series.notna(), None)
-            arrays.append(pa.array(text, type=pa.string(), from_pandas=True))
+            try:
+                # Arrow-backed text columns convert without a Python object each.
+                arrays.append(pa.array(series, type=pa.string(), from_pandas=True))
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                text = series.astype(object).where(series.notna(), None)
+                text = text.map(lambda v: v if v is None else str(v))
+                arrays.append(pa.array(text, type=pa.string(), from_pandas=True))
     return pa.table(arrays, names=[fields[a].column for a in frame.columns])
 
 
-def _copy_frame(model: type[models.Model], frame: pd.DataFrame, table: str) -> None:
+def _copy_frame(
+    model: type[models.Model],
+    frame: pd.DataFrame,
+    table: str,
+    progress: Callable[[int], None] | None = None,
+) -> None:
     import io
 
     import pyarrow.csv as pacsv
@@ -178,26 +188,37 @@ def _copy_frame(model: type[models.Model], frame: pd.DataFrame, table: str) -> N
     arrow = _arrow_table(model, frame)
     column_list = ", ".join(quote(c) for c in arrow.column_names)
     options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        sql = f"COPY {quote(table)} ({column_list}) FROM STDIN WITH (FORMAT csv)"
-        with raw.copy(sql) as copy:
-            for batch in arrow.to_batches(max_chunksize=100_000):
-                sink = io.BytesIO()
-                pacsv.write_csv(batch, sink, write_options=options)
-                copy.write(sink.getvalue())
+    sql = f"COPY {quote(table)} ({column_list}) FROM STDIN WITH (FORMAT csv)"
+    done = 0
+    for batch in arrow.to_batches(max_chunksize=100_000):
+        sink = io.BytesIO()
+        pacsv.write_csv(batch, sink, write_options=options)
+        # One COPY per batch: the connection is free again between batches, so
+        # the progress callback may write (a query during a COPY would block).
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            copy.write(sink.getvalue())
+        done += batch.num_rows
+        if progress is not None:
+            progress(done)
 
 
-def bulk_insert(model: type[models.Model], frame: pd.DataFrame) -> int:
+def bulk_insert(
+    model: type[models.Model],
+    frame: pd.DataFrame,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Append the frame's rows to ``model``'s table (columns are attnames).
 
-    PostgreSQL: one COPY in CSV form, written by Arrow; SQLite: ``bulk_create``
-    in batches. Runs inside the caller's transaction; returns the rows sent.
+    PostgreSQL: one COPY in CSV form, written by Arrow in batches of 100,000
+    rows; SQLite: ``bulk_create`` in batches. ``progress`` receives the rows sent
+    after each batch (it may raise to stop). Runs inside the caller's
+    transaction; returns the rows sent.
     """
     if frame.empty:
         return 0
     if connection.vendor == "postgresql":
-        _copy_frame(model, frame, model._meta.db_table)
+        _copy_frame(model, frame, model._meta.db_table, progress)
         return len(frame)
     fields = _fields_by_attname(model)
     date_columns = [
@@ -216,6 +237,8 @@ def bulk_insert(model: type[models.Model], frame: pd.DataFrame) -> int:
             for row in chunk.to_dict("records")
         ]
         model._default_manager.bulk_create(objects, batch_size=BATCH)
+        if progress is not None:
+            progress(start + len(chunk))
     return len(frame)
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 HEADERS = (
     "Numéro",
@@ -45,20 +47,19 @@ HEADERS = (
     "Circuit",
     "Cause",
 )
-CLASSIFICATIONS = np.array(["Rupture de stock", "Risque de rupture de stock"])
+STATES = ["Ouvert", "Clôturé", "Brouillon"]
+CLASSIFICATIONS = ["Rupture de stock", "Risque de rupture de stock"]
 CLASSIFICATION_WEIGHTS = (0.45, 0.55)
-CIRCUITS = np.array(["ville", "hôpital", "commun"])
+CIRCUITS = ["ville", "hôpital", "commun"]
 CIRCUIT_WEIGHTS = (0.45, 0.35, 0.20)
-CAUSES = np.array(
-    [
-        "Incident de production",
-        "Augmentation du volume de vente",
-        "Capacité de production insuffisante",
-        "Autre",
-    ]
-)
+CAUSES = [
+    "Incident de production",
+    "Augmentation du volume de vente",
+    "Capacité de production insuffisante",
+    "Autre",
+]
 CAUSE_WEIGHTS = (0.35, 0.25, 0.25, 0.15)
-INVALID_DATES = np.array(["31/02/2021", "30/02/2019", "31/04/2022", "31/06/2017"])
+INVALID_DATES = ["31/02/2021", "30/02/2019", "31/04/2022", "31/06/2017"]
 FIRST_DAY = np.datetime64("2014-01-01")
 LAST_DAY = np.datetime64("2024-12-31")
 
@@ -87,9 +88,7 @@ def _lines(path: Path) -> list[list[str]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("cp1252")
-    return [
-        line.rstrip("\r").split("\t") for line in text.split("\n") if line.strip()
-    ]
+    return [line.rstrip("\r").split("\t") for line in text.split("\n") if line.strip()]
 
 
 def _strip_accents(text: str) -> str:
@@ -155,19 +154,24 @@ def load_referential(directory: Path = BDPM_DIR) -> Referential:
     )
 
 
-def _date_strings(days: np.ndarray) -> np.ndarray:
-    """DD/MM/YYYY of day numbers (since FIRST_DAY), through a lookup table."""
-    span = int(days.max()) + 1 if len(days) else 1
-    calendar = pd.date_range(str(FIRST_DAY), periods=span, freq="D")
-    table = np.asarray(calendar.strftime("%d/%m/%Y"), dtype=object)
-    return table[days]
+def _csv_text(values: np.ndarray | list[str]) -> pa.Array:
+    """Strings as CSV cells: quoted (RFC 4180) only when they need it."""
+    cells = [
+        '"' + v.replace('"', '""') + '"' if any(c in v for c in ';"\r\n') else v
+        for v in values
+    ]
+    return pa.array(cells, type=pa.string())
 
 
-def make_frame(
+def _take(dictionary: pa.Array, indices: np.ndarray) -> pa.Array:
+    return dictionary.take(pa.array(indices.astype(np.int32, copy=False)))
+
+
+def make_columns(
     rows: int, seed: int = 1, referential: Referential | None = None
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """The extract as a frame of strings (columns ``HEADERS``) and the true CIS
-    of each row."""
+) -> tuple[dict[str, pa.Array], np.ndarray]:
+    """The extract's columns, as CSV cells (``HEADERS`` order), and the true CIS of
+    each row. Every column is a small dictionary taken by integer indices."""
     ref = referential or load_referential()
     rng = np.random.default_rng(seed)
     # Declarations of one to three presentations, until there are enough rows.
@@ -175,15 +179,15 @@ def make_frame(
     wanted = rng.choice([1, 2, 3], size=declarations, p=[0.45, 0.35, 0.20])
     speciality = rng.integers(0, len(ref.cis), size=declarations)
     per_declaration = np.minimum(wanted, ref.count[speciality])
-    ends = np.cumsum(per_declaration)
-    declarations = int(np.searchsorted(ends, rows) + 1)
+    declarations = int(np.searchsorted(np.cumsum(per_declaration), rows) + 1)
     per_declaration = per_declaration[:declarations]
     speciality = speciality[:declarations]
     owner = np.repeat(np.arange(declarations), per_declaration)[:rows]
     starts = np.concatenate(([0], np.cumsum(per_declaration)[:-1]))
-    rank = np.arange(len(owner)) - starts[owner]  # presentation within declaration
+    rank = np.arange(rows) - starts[owner]  # presentation within its declaration
+    spec = speciality[owner]
 
-    # Per declaration: dates, number, state and the other shared columns.
+    # Per declaration: dates (day numbers since FIRST_DAY), number, state…
     total_days = int((LAST_DAY - FIRST_DAY).astype(int))
     declared = rng.integers(0, total_days + 1, size=declarations)
     started = declared + rng.integers(0, 31, size=declarations)
@@ -191,83 +195,110 @@ def make_frame(
     returned = started + rng.integers(1, 366, size=declarations)
     has_return = rng.random(declarations) >= NO_RETURN_SHARE
     has_expected = rng.random(declarations) >= NO_EXPECTED_SHARE
-    years = (FIRST_DAY + declared.astype("timedelta64[D]")).astype("datetime64[Y]")
-    year = years.astype(int) + 1970
-    # Sequence numbers within each year, in random order (the file is not sorted).
+    days = FIRST_DAY + declared.astype("timedelta64[D]")
+    year = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    # Numbers run per year, in random order (the file is not sorted).
     order = np.lexsort((rng.random(declarations), year))
-    sequence = np.empty(declarations, dtype=np.int64)
     year_sorted = year[order]
-    group_start = np.searchsorted(year_sorted, year_sorted, side="left")
-    sequence[order] = np.arange(declarations) - group_start + 1
-    numbers = (
-        pd.Series(year % 100).astype(str).str.zfill(2)
-        + "-"
-        + pd.Series(sequence).astype(str).str.zfill(5)
-    ).to_numpy(dtype=object)
-    state = np.where(has_return, "Clôturé", "Ouvert").astype(object)
-    state[rng.random(declarations) < DRAFT_SHARE] = "Brouillon"
-    classification = rng.choice(CLASSIFICATIONS, declarations, p=CLASSIFICATION_WEIGHTS)
-    circuit = rng.choice(CIRCUITS, declarations, p=CIRCUIT_WEIGHTS)
-    cause = rng.choice(CAUSES, declarations, p=CAUSE_WEIGHTS)
-
-    day_text = _date_strings(np.concatenate([declared, started, expected, returned]))
-    declared_text, started_text, expected_text, returned_text = np.split(day_text, 4)
-    expected_text = np.where(has_expected, expected_text, "")
-    returned_text = np.where(has_return, returned_text, "")
-
-    # Per row.
-    spec = speciality[owner]
-    cip = ref.cip13[ref.first[spec] + rank].copy()
-    name = ref.names[0][spec].copy()
-    # No CIP13 on the first row of some declarations: the name must do. Only the
-    # first row, so that two rows of a declaration never share a name-only key.
-    no_cip_share = min(1.0, NO_CIP_SHARE * len(owner) / declarations)
-    no_cip = (rank == 0) & (rng.random(len(owner)) < no_cip_share)
-    cip[no_cip] = ""
-    variant = rng.choice([0, 1, 2], size=len(owner), p=[0.5, 0.25, 0.25])
-    name[no_cip] = ref.names[variant[no_cip], spec[no_cip]]
-    # Wrong check digit on some CIP13 codes.
-    bad_check = (~no_cip) & (rng.random(len(owner)) < BAD_CHECK_DIGIT_SHARE)
-    if bad_check.any():
-        codes = pd.Series(cip[bad_check], dtype=str)
-        digit = (codes.str[-1].astype(int) + 1 + rng.integers(0, 9, len(codes))) % 10
-        cip[bad_check] = (codes.str[:-1] + digit.astype(str)).to_numpy(dtype=object)
-    declared_rows = declared_text[owner].copy()
-    bad_date = rng.random(len(owner)) < BAD_DATE_SHARE
-    declared_rows[bad_date] = rng.choice(INVALID_DATES, int(bad_date.sum()))
-
-    frame = pd.DataFrame(
-        {
-            HEADERS[0]: numbers[owner],
-            HEADERS[1]: state[owner],
-            HEADERS[2]: classification[owner],
-            HEADERS[3]: declared_rows,
-            HEADERS[4]: started_text[owner],
-            HEADERS[5]: expected_text[owner],
-            HEADERS[6]: returned_text[owner],
-            HEADERS[7]: ref.holders[spec],
-            HEADERS[8]: cip,
-            HEADERS[9]: name,
-            HEADERS[10]: ref.substances[spec],
-            HEADERS[11]: ref.atc[spec],
-            HEADERS[12]: circuit[owner],
-            HEADERS[13]: cause[owner],
-        }
+    sequence = np.empty(declarations, dtype=np.int64)
+    sequence[order] = (
+        np.arange(declarations) - np.searchsorted(year_sorted, year_sorted) + 1
     )
-    return frame, ref.cis[spec]
+    numbers = pc.binary_join_element_wise(
+        pc.utf8_lpad(pc.cast(pa.array(year % 100), pa.string()), width=2, padding="0"),
+        pc.utf8_lpad(pc.cast(pa.array(sequence), pa.string()), width=5, padding="0"),
+        "-",
+    )
+    state = np.where(has_return, 1, 0)
+    state[rng.random(declarations) < DRAFT_SHARE] = 2
+
+    # Dates: one dictionary, the calendar then "" then the impossible dates.
+    span = int(max(expected.max(), returned.max())) + 1
+    calendar = pd.date_range(str(FIRST_DAY), periods=span, freq="D")
+    date_cells = pa.array(
+        [*calendar.strftime("%d/%m/%Y"), "", *INVALID_DATES], type=pa.string()
+    )
+    empty_date = span
+    declared_rows = declared[owner]
+    bad_date = rng.random(rows) < BAD_DATE_SHARE
+    declared_rows[bad_date] = (
+        span + 1 + rng.integers(0, len(INVALID_DATES), bad_date.sum())
+    )
+
+    # Medicine: CIP13 of the declaration's rank-th presentation, or none on the
+    # first row of some declarations (only the first, so that two rows of one
+    # declaration never share a name-only key), or a wrong check digit.
+    cip = ref.first[spec] + rank
+    no_cip_share = min(1.0, NO_CIP_SHARE * rows / declarations)
+    no_cip = (rank == 0) & (rng.random(rows) < no_cip_share)
+    bad_check = (~no_cip) & (rng.random(rows) < BAD_CHECK_DIGIT_SHARE)
+    wrong = pd.Series(ref.cip13[cip[bad_check]], dtype=str)
+    digit = (wrong.str[-1].astype(int) + 1 + rng.integers(0, 9, len(wrong))) % 10
+    wrong_codes = (wrong.str[:-1] + digit.astype(str)).tolist()
+    cip_cells = pa.array([*ref.cip13, "", *wrong_codes], type=pa.string())
+    cip[no_cip] = len(ref.cip13)
+    cip[bad_check] = len(ref.cip13) + 1 + np.arange(len(wrong_codes))
+    variant = np.zeros(rows, dtype=np.int64)
+    variant[no_cip] = rng.choice([0, 1, 2], size=int(no_cip.sum()), p=[0.5, 0.25, 0.25])
+
+    columns = {
+        HEADERS[0]: _take(numbers, owner),
+        HEADERS[1]: _take(_csv_text(STATES), state[owner]),
+        HEADERS[2]: _take(
+            _csv_text(CLASSIFICATIONS),
+            rng.choice(2, declarations, p=CLASSIFICATION_WEIGHTS)[owner],
+        ),
+        HEADERS[3]: _take(date_cells, declared_rows),
+        HEADERS[4]: _take(date_cells, started[owner]),
+        HEADERS[5]: _take(
+            date_cells, np.where(has_expected, expected, empty_date)[owner]
+        ),
+        HEADERS[6]: _take(
+            date_cells, np.where(has_return, returned, empty_date)[owner]
+        ),
+        HEADERS[7]: _take(_csv_text(ref.holders), spec),
+        HEADERS[8]: _take(cip_cells, cip),
+        HEADERS[9]: _take(_csv_text(ref.names.ravel()), variant * len(ref.cis) + spec),
+        HEADERS[10]: _take(_csv_text(ref.substances), spec),
+        HEADERS[11]: _take(_csv_text(ref.atc), spec),
+        HEADERS[12]: _take(
+            _csv_text(CIRCUITS), rng.choice(3, declarations, p=CIRCUIT_WEIGHTS)[owner]
+        ),
+        HEADERS[13]: _take(
+            _csv_text(CAUSES),
+            rng.choice(len(CAUSES), declarations, p=CAUSE_WEIGHTS)[owner],
+        ),
+    }
+    return columns, ref.cis[spec]
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
+def make_frame(
+    rows: int, seed: int = 1, referential: Referential | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The extract as a frame of strings (as written, so a cell that needed CSV
+    quotes keeps them) and the true CIS of each row."""
+    columns, truth = make_columns(rows, seed, referential)
+    return pa.table(columns).to_pandas(), truth
+
+
+def write_csv(columns: dict[str, pa.Array], path: Path) -> None:
+    """Header, then one line per row: the cells joined in Arrow (C++), the
+    resulting buffer written as is."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, sep=";", index=False, encoding="utf-8", lineterminator="\n")
+    lines = pc.binary_join_element_wise(*columns.values(), ";")
+    lines = pc.binary_join_element_wise(lines, "", "\n")  # line + "\n" + ""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+    offsets = offsets[lines.offset : lines.offset + len(lines) + 1]
+    data = memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]]
+    with path.open("wb") as handle:
+        handle.write((";".join(columns) + "\n").encode("utf-8"))
+        handle.write(data)
 
 
-def generate(
-    path: Path, rows: int, seed: int = 1, truth: Path | None = None
-) -> None:
+def generate(path: Path, rows: int, seed: int = 1, truth: Path | None = None) -> None:
     """Write ``rows`` data rows to ``path`` (and the true CIS per row to ``truth``)."""
-    frame, cis = make_frame(rows, seed)
-    write_csv(frame, Path(path))
+    columns, cis = make_columns(rows, seed)
+    write_csv(columns, Path(path))
     if truth is not None:
         np.save(truth, cis.astype(str))
 

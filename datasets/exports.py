@@ -77,7 +77,7 @@ def quality_report_xlsx(version: DatasetVersion) -> bytes:
         filled.append(
             [
                 item.label,
-                _("yes") if item.required else "",
+                _("yes") if item.required else _("no"),
                 item.filled,
                 round(item.percent, 1),
             ]

@@ -84,11 +84,11 @@ def issue_message(code: str, field_label: str, detail: str = "") -> str:
             "no date); it was left out."
         ),
         "DUPLICATE_ROW": _(
-            "This row repeats a later row exactly; only one copy is kept."
+            "This row repeats row %(other)s exactly; only row %(other)s is kept."
         ),
         "DUPLICATE_KEY": _(
-            "A later row describes the same declaration (same natural key); the "
-            "later row is kept."
+            "Row %(other)s describes the same declaration (same number, or same "
+            "medicine and date); row %(other)s, later in the file, is kept."
         ),
         "MEDICINE_UNMATCHED": _(
             "The medicine was not found in the referential; decide in the match "

@@ -188,18 +188,22 @@ class DatasetVersion(models.Model):
 class RecordBase(models.Model):
     """Columns every family's record model has, besides its own fields."""
 
+    # Indexed by the record models' composite indexes, which start with it:
+    # every extra index slows the bulk load of a million rows.
     version = models.ForeignKey(
         DatasetVersion,
         verbose_name=_("version"),
         on_delete=models.CASCADE,
         related_name="+",
+        db_index=False,
+        # Rows are only written by the cleaning service, in the version's
+        # transaction; a per-row foreign-key check would double the load time.
+        db_constraint=False,
     )
     row_number = models.PositiveIntegerField(_("row in the file"))
     record_key = models.CharField(_("natural key"), max_length=600)
     medicine_key = models.CharField(_("medicine key"), max_length=600, null=True)
-    matched_cis = models.CharField(
-        _("matched CIS"), max_length=8, null=True, db_index=True
-    )
+    matched_cis = models.CharField(_("matched CIS"), max_length=8, null=True)
     match_method = models.CharField(_("match method"), max_length=20, blank=True)
     match_score = models.FloatField(_("match score"), default=0)
 
@@ -237,8 +241,12 @@ class ShortageRecord(RecordBase):
         verbose_name = _("shortage declaration")
         verbose_name_plural = _("shortage declarations")
         indexes = [
-            models.Index(fields=["version", "record_key"], name="shortage_version_key"),
-            models.Index(fields=["version", "match_method"], name="shortage_match"),
+            # Only the rows waiting for a person: a small index, cheap to load.
+            models.Index(
+                fields=["version", "match_method"],
+                condition=Q(match_method__in=("unmatched", "review", "ambiguous")),
+                name="shortage_to_review",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -143,6 +143,24 @@ def quality_report(version: DatasetVersion) -> QualityReport:
     )
 
 
+def left_out_reasons(version: DatasetVersion) -> list[tuple[str, int]]:
+    """Why rows were left out: rows with a blocking issue, duplicates, drafts."""
+    counts = version.issue_counts or {}
+    reasons = [
+        (
+            _("Refused (blocking issue)"),
+            Issue.objects.filter(version=version, severity=Issue.Severity.BLOCKING)
+            .values("row_number")
+            .distinct()
+            .count(),
+        ),
+        (rule_label("DUPLICATE_ROW"), int(counts.get("DUPLICATE_ROW", 0))),
+        (rule_label("DUPLICATE_KEY"), int(counts.get("DUPLICATE_KEY", 0))),
+        (rule_label("EXCLUDED_DRAFT"), int(counts.get("EXCLUDED_DRAFT", 0))),
+    ]
+    return [(str(label), count) for label, count in reasons if count]
+
+
 def problem_rows(
     version: DatasetVersion, *, code: str = "", severity: str = ""
 ) -> QuerySet[ProblemRow]:
@@ -172,8 +190,8 @@ def issues_by_row(version: DatasetVersion, rows: list[int]) -> dict[int, list[Is
 class ReviewItem:
     """One distinct medicine label waiting for a person, with its candidates."""
 
+    key: str
     label: str
-    code: str
     rows: int
     first_row: int
     method: str
@@ -181,23 +199,24 @@ class ReviewItem:
 
 
 def review_queue(version: DatasetVersion) -> QuerySet[Any]:
-    """Distinct labels of rows whose medicine needs a person, most rows first."""
+    """Distinct medicines (by medicine key: code, or label without case and
+    accents) of rows that need a person, most rows first."""
     schema = get_family(version.family)
-    if schema.medicine is None:
-        return record_model(schema)._default_manager.none()
-    label = schema.medicine.label_field
     model = record_model(schema)
+    if schema.medicine is None:
+        return model._default_manager.none().values()
+    label = schema.medicine.label_field
     return (
         model._default_manager.filter(version=version, match_method__in=TO_REVIEW)
         .order_by()
-        .values(label)
+        .values("medicine_key")
         .annotate(
             rows=Count("pk"),
             first_row=Min("row_number"),
             method=Min("match_method"),
-            code=Min("medicine_key"),
+            label=Min(label),
         )
-        .order_by("-rows", label)
+        .order_by("-rows", "medicine_key")
     )
 
 
@@ -207,26 +226,23 @@ def review_items(
     """The queue's page with ranked candidates (computed for this page only)."""
     from referential_admin.selectors import match_labels_for_family
 
-    schema = get_family(version.family)
-    assert schema.medicine is not None  # noqa: S101 - the queue is empty otherwise
-    label_field = schema.medicine.label_field
-    labels = [row[label_field] for row in page]
-    if not labels:
+    if not page:
         return []
+    labels = [row["label"] for row in page]
     matched = match_labels_for_family(labels, None, family=version.family)
-    items = []
-    for row, candidates in zip(page, matched["candidates"], strict=True):
-        items.append(
-            ReviewItem(
-                label=row[label_field] or "",
-                code=row.get("code") or "",
-                rows=row["rows"],
-                first_row=row["first_row"],
-                method=row["method"],
-                candidates=[(c[0], c[1], float(c[2])) for c in candidates],
-            )
+    return [
+        ReviewItem(
+            key=row["medicine_key"],
+            label=row["label"] or "",
+            rows=row["rows"],
+            first_row=row["first_row"],
+            method=row["method"],
+            candidates=[(c[0], c[1], float(c[2])) for c in candidates]
+            if row["label"]
+            else [],
         )
-    return items
+        for row, candidates in zip(page, matched["candidates"], strict=True)
+    ]
 
 
 def live_version(family: str) -> DatasetVersion | None:
@@ -288,12 +304,21 @@ def records_sample(
     version: DatasetVersion, keys: list[str], limit: int = 50
 ) -> list[dict[str, Any]]:
     """Records of a version with the given natural keys (for the diff screen)."""
-    model = record_model(get_family(version.family))
-    return list(
+    schema = get_family(version.family)
+    model = record_model(schema)
+    rows = list(
         model._default_manager.filter(version=version, record_key__in=keys[:limit])
         .values()
         .order_by("row_number")
     )
+    vocabularies = {
+        spec.name: spec.vocabulary for spec in schema.fields if spec.vocabulary
+    }
+    for row in rows:
+        for name, vocabulary in vocabularies.items():
+            if row.get(name) in vocabulary:
+                row[name] = str(vocabulary[row[name]])
+    return rows
 
 
 def blocking_filter() -> Q:

@@ -61,11 +61,16 @@ PROFILE_SAMPLE_ROWS = 100_000
 
 
 def max_upload_bytes() -> int:
-    return int(getattr(settings, "EXTRACT_MAX_BYTES", 200 * 1024 * 1024))
+    return int(settings.EXTRACT_MAX_BYTES)
 
 
 def max_uncompressed_bytes() -> int:
-    return int(getattr(settings, "EXTRACT_MAX_UNCOMPRESSED_BYTES", 1024**3))
+    return int(settings.EXTRACT_MAX_UNCOMPRESSED_BYTES)
+
+
+def quoted(text: object) -> str:
+    """Text between the quotation marks of the user's language."""
+    return _("“%(text)s”") % {"text": text}
 
 
 def user_families(user: AbstractBaseUser | AnonymousUser) -> list[str] | None:
@@ -73,6 +78,17 @@ def user_families(user: AbstractBaseUser | AnonymousUser) -> list[str] | None:
     if sees_every_family(user):
         return None
     return sorted(families_of(user))
+
+
+def upload_families(user: AbstractBaseUser | AnonymousUser) -> list[str]:
+    """Registered families the user may upload extracts of (none without the
+    permission)."""
+    from datasets.families import FAMILIES
+
+    if not getattr(user, "has_perm", lambda _perm: False)("datasets.add_upload"):
+        return []
+    allowed = user_families(user)
+    return [key for key in FAMILIES if allowed is None or key in allowed]
 
 
 def family_check(user: AbstractBaseUser | AnonymousUser | None, family: str) -> None:
@@ -478,7 +494,7 @@ def _check_mapping(
         if absent:
             raise ApplicationError(
                 _("The file has no column named %(columns)s.")
-                % {"columns": ", ".join(f"“{c}”" for c in absent)}
+                % {"columns": ", ".join(quoted(c) for c in absent)}
             )
 
 
@@ -486,7 +502,7 @@ def mapping_missing_message(schema: FamilySchema, groups: list[Any]) -> str:
     """French sentence naming the required fields a mapping leaves out."""
     parts = []
     for group in groups:
-        labels = [f"“{schema.field(name).label}”" for name in group]
+        labels = [quoted(schema.field(name).label) for name in group]
         parts.append(_(" or ").join(labels))
     return _("Required fields without a column or a constant: %(fields)s.") % {
         "fields": "; ".join(parts)
@@ -548,10 +564,6 @@ def version_clean(
         total = len(table.frame)
         report.update(0, total=total, stage=_("Applying the mapping"))
         spec = MappingSpec.from_dict(version.mapping.spec)
-        try:
-            mapped = apply_mapping(table.frame, schema, spec)
-        except MappingError as exc:
-            raise ApplicationError(_mapping_error_message(schema, exc)) from exc
         # Steps work on whole columns: progress moves per step, not per row.
         stages = {
             "normalise": (0.1, _("Normalising")),
@@ -564,9 +576,17 @@ def version_clean(
             share, label = stages.get(stage, (0.0, stage))
             report.update(int(total * share), total=total, stage=str(label))
 
-        result = clean(
-            mapped, schema, spec, matcher=_matcher(version.family), progress=step
-        )
+        try:
+            # Passed straight in, so that clean() can free the mapped strings.
+            result = clean(
+                apply_mapping(table.frame, schema, spec),
+                schema,
+                spec,
+                matcher=_matcher(version.family),
+                progress=step,
+            )
+        except MappingError as exc:
+            raise ApplicationError(_mapping_error_message(schema, exc)) from exc
         report.update(int(total * 0.7), total=total, stage=_("Loading the records"))
         _store_result(version, schema, table, result, report)
     except ApplicationError as exc:
@@ -585,8 +605,17 @@ def _mapping_error_message(schema: FamilySchema, exc: MappingError) -> str:
     if exc.code == "REQUIRED_FIELD_UNMAPPED":
         return mapping_missing_message(schema, exc.params["fields"])
     return _("The file has no column named %(columns)s.") % {
-        "columns": ", ".join(f"“{c}”" for c in exc.params.get("columns", []))
+        "columns": ", ".join(quoted(c) for c in exc.params.get("columns", []))
     }
+
+
+def field_labels(schema: FamilySchema) -> dict[str, str]:
+    """Field name → French label, with the pseudo-fields issues use."""
+    labels = {spec.name: str(spec.label) for spec in schema.fields}
+    labels["record_key"] = str(_("natural key"))
+    labels["medicine"] = str(_("Medicine"))
+    labels[""] = ""
+    return labels
 
 
 def _issue_frame(
@@ -598,14 +627,20 @@ def _issue_frame(
         return pd.DataFrame(
             columns=["row_number", "field", "value", "code", "severity", "message"]
         )
-    labels = {spec.name: str(spec.label) for spec in schema.fields}
-    labels["record_key"] = str(_("natural key"))
-    keys = issues["code"] + "\x1f" + issues["field"] + "\x1f" + issues["detail"]
+    labels = field_labels(schema)
+    detail = issues["detail"].astype(str)
+    # Duplicates name the row kept instead by its position: show its row number.
+    duplicate = issues["code"].isin(["DUPLICATE_ROW", "DUPLICATE_KEY"]).to_numpy()
+    if duplicate.any():
+        positions = detail[duplicate].astype(np.int64).to_numpy()
+        detail = detail.copy()
+        detail[duplicate] = row_numbers[positions].astype(str)
+    keys = issues["code"] + "\x1f" + issues["field"] + "\x1f" + detail
     messages: dict[str, str] = {}
     for key in pd.unique(keys):
-        code, field_name, detail = str(key).split("\x1f")
+        code, field_name, extra = str(key).split("\x1f")
         field_label = ", ".join(labels.get(f, f) for f in field_name.split(","))
-        messages[key] = issue_message(code, field_label, labels.get(detail, detail))
+        messages[key] = issue_message(code, field_label, labels.get(extra, extra))
     return pd.DataFrame(
         {
             "version_id": 0,
@@ -628,9 +663,12 @@ def _store_result(
 ) -> None:
     model = record_model(schema)
     records = result.records
-    frame = pd.DataFrame(
-        {name: records[name] for name in schema.field_names}, index=records.index
-    )
+    problem_positions = np.unique(result.issues["position"].to_numpy(dtype=np.int64))
+    raw_rows = table.frame.iloc[problem_positions].astype(str).to_dict("records")
+    # The raw table is no longer needed: free it before the load's own copies.
+    table.frame = table.frame.iloc[:0]
+    # Column selection is lazy (copy on write): no copy of the records here.
+    frame = records[schema.field_names]
     frame["version_id"] = version.pk
     frame["row_number"] = table.row_numbers[
         records["position"].to_numpy(dtype=np.int64)
@@ -644,9 +682,7 @@ def _store_result(
         frame["match_method"] = frame["match_method"].fillna("")
     issues = _issue_frame(schema, result.issues, table.row_numbers)
     issues["version_id"] = version.pk
-    problem_positions = np.unique(result.issues["position"].to_numpy(dtype=np.int64))
     rejected = np.isin(problem_positions, result.rejected_positions)
-    raw_rows = table.frame.iloc[problem_positions].astype(str).to_dict("records")
     problems = pd.DataFrame(
         {
             "version_id": version.pk,
@@ -668,8 +704,18 @@ def _store_result(
         model._default_manager.filter(version=version).delete()
         Issue.objects.filter(version=version).delete()
         ProblemRow.objects.filter(version=version).delete()
-        bulk_insert(model, frame)
-        report.update(int(len(records) * 0.9), stage=_("Recording the issues"))
+        total = result.rows_read
+        stage = str(_("Loading the records"))
+        bulk_insert(
+            model,
+            frame,
+            progress=lambda done: report.update(
+                int(total * (0.7 + 0.2 * done / max(len(frame), 1))),
+                total=total,
+                stage=stage,
+            ),
+        )
+        report.update(int(total * 0.9), total=total, stage=_("Recording the issues"))
         bulk_insert(Issue, issues)
         bulk_insert(ProblemRow, problems)
         DatasetVersion.objects.filter(pk=version.pk).update(
@@ -736,18 +782,19 @@ def _refresh_match_state(version: DatasetVersion, schema: FamilySchema) -> None:
 def match_decide(
     *,
     version: DatasetVersion,
-    label: str,
+    key: str,
     cis: str | None,
     user: AbstractBaseUser,
     scope: str = MatchDecision.Scope.ALL,
     row_number: int | None = None,
 ) -> MatchDecision:
-    """Record a person's decision on a label: a CIS, or ``None`` for "outside the
-    referential". ``scope="all"`` applies it to every identical label of the
-    version and keeps it as an alias for later uploads; ``"row"`` to one row.
-    Raises ApplicationError for an unknown CIS or a version not in draft."""
+    """Record a person's decision on a medicine of a version, named by its
+    medicine key (code, or folded label): a CIS, or ``None`` for "outside the
+    referential". ``scope="all"`` applies it to every row with that key and keeps
+    it as an alias of the label for later uploads; ``"row"`` to one row only.
+    Raises ApplicationError for an unknown CIS, an unknown key or a version that
+    is not a draft."""
     from referential_admin.models import Speciality
-    from referential_admin.services import alias_save
 
     family_check(user, version.family)
     if version.status != DatasetVersion.Status.DRAFT:
@@ -763,38 +810,32 @@ def match_decide(
                 _("No speciality has the CIS code %(cis)s.") % {"cis": cis}
             )
     model = record_model(schema)
-    rows = model._default_manager.filter(
-        version=version, **{schema.medicine.label_field: label}
+    rows = model._default_manager.filter(version=version, medicine_key=key)
+    label_field = schema.medicine.label_field
+    label = (
+        rows.exclude(**{f"{label_field}__isnull": True})
+        .order_by("row_number")
+        .values_list(label_field, flat=True)
+        .first()
     )
     if scope == MatchDecision.Scope.ROW:
         if row_number is None:
             raise ApplicationError(_("Choose the row the decision applies to."))
         rows = rows.filter(row_number=row_number)
     with transaction.atomic():
-        alias = None
-        if scope == MatchDecision.Scope.ALL:
-            from referential_admin.matching import normalise_label
-            from referential_admin.models import Alias
-
-            existing = Alias.objects.filter(
-                normalised_label=normalise_label(label), family=version.family
-            ).first()
-            alias = alias_save(
-                instance=existing,
-                label=label,
-                family=version.family,
-                speciality=speciality,
-                note=_("Decided while reviewing %(version)s.") % {"version": version},
-                user=user,
-            )
         updated = rows.update(
             matched_cis=cis or None,
             match_method="manual" if cis else "excluded",
             match_score=100.0 if cis else 0.0,
         )
+        if not updated:
+            raise ApplicationError(_("No row of this version has this medicine."))
+        alias = None
+        if scope == MatchDecision.Scope.ALL and label:
+            alias = _alias_remember(label, version, speciality, user)
         decision = MatchDecision(
             version=version,
-            label=label,
+            label=label or key,
             row_number=row_number if scope == MatchDecision.Scope.ROW else None,
             scope=scope,
             cis=cis or "",
@@ -807,6 +848,27 @@ def match_decide(
         decision.save()
         _refresh_match_state(version, schema)
     return decision
+
+
+def _alias_remember(
+    label: str, version: DatasetVersion, speciality: Any, user: AbstractBaseUser
+) -> Any:
+    """Create or update the family's alias of a label decided in a review."""
+    from referential_admin.matching import normalise_label
+    from referential_admin.models import Alias
+    from referential_admin.services import alias_save
+
+    existing = Alias.objects.filter(
+        normalised_label=normalise_label(label), family=version.family
+    ).first()
+    return alias_save(
+        instance=existing,
+        label=label,
+        family=version.family,
+        speciality=speciality,
+        note=_("Decided while reviewing %(version)s.") % {"version": version},
+        user=user,
+    )
 
 
 def version_rematch(

@@ -13,19 +13,23 @@ from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from wagtail.admin.views import generic
 
 from backoffice.exceptions import ApplicationError, PermissionRefused
 from datasets import exports, selectors, services
 from datasets.families import get_family
-from datasets.forms import MappingForm, ReadingForm, UploadForm
+from datasets.forms import ENCODINGS, MappingForm, ReadingForm, UploadForm
 from datasets.models import DatasetVersion, MappingProfile, MatchDecision, Upload
 from datasets.pipeline.mapping import MappingSpec, unresolved_values
 
 PROBLEMS_PER_PAGE = 50
-QUEUE_PER_PAGE = 15
+QUEUE_PER_PAGE = 10
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -58,19 +62,42 @@ def _latest_run(obj: Any) -> Any:
 
 
 class UploadIndexView(generic.IndexView):
+    """Uploads of the user's families; "add" is the upload form."""
+
     def get_base_queryset(self) -> Any:
         return selectors.uploads_visible_to(self.request.user)
 
+    add_item_label = _lazy("Upload an extract")
 
-class VersionIndexView(generic.IndexView):
+    def get_add_url(self) -> str | None:
+        if not services.upload_families(self.request.user):
+            return None
+        return reverse("datasets_upload_create")
+
+
+class VersionIndexView(UploadIndexView):
+    """Versions of the user's families; a version starts with an upload."""
+
     def get_base_queryset(self) -> Any:
         return selectors.versions_visible_to(self.request.user)
+
+
+class MappingProfileIndexView(generic.IndexView):
+    """Profiles are created from an upload's mapping screen, not from here."""
+
+    def get_add_url(self) -> str | None:
+        return None
 
 
 def upload_create_view(request: HttpRequest) -> HttpResponse:
     """Drop an extract; its analysis starts in the background."""
     _require(request, "datasets.add_upload")
-    families = services.user_families(request.user)
+    families = services.upload_families(request.user)
+    if not families:
+        messages.warning(
+            request, _("No data family of your directorate takes extracts yet.")
+        )
+        return redirect("wagtailadmin_home")
     form = UploadForm(request.POST or None, request.FILES or None, families=families)
     if request.method == "POST" and form.is_valid():
         file = form.cleaned_data["file"]
@@ -86,7 +113,9 @@ def upload_create_view(request: HttpRequest) -> HttpResponse:
         except (ApplicationError, PermissionRefused) as exc:
             form.add_error("file", exc.message)
         else:
-            if created:
+            if created and upload.status == Upload.Status.PROFILED:
+                messages.success(request, _("File received and analysed."))
+            elif created:
                 messages.success(
                     request,
                     _("File received. Its analysis is running; this page updates."),
@@ -99,7 +128,9 @@ def upload_create_view(request: HttpRequest) -> HttpResponse:
                         "(upload no. %(number)s): here it is."
                     )
                     % {
-                        "date": date_format(upload.uploaded_at, "DATETIME_FORMAT"),
+                        "date": date_format(
+                            timezone.localtime(upload.uploaded_at), "DATETIME_FORMAT"
+                        ),
                         "number": upload.pk,
                     },
                 )
@@ -144,7 +175,18 @@ def upload_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     suggestion = None
     if upload.status == Upload.Status.PROFILED:
         suggestion = services.mapping_suggest(upload=upload)
-    columns = upload.columns
+    kinds = {
+        "empty": _("empty"),
+        "integer": _("whole number"),
+        "decimal": _("decimal number"),
+        "date": _("date"),
+        "code": _("code"),
+        "text": _("text"),
+    }
+    columns = [
+        {**column, "kind_label": kinds.get(column.get("kind", ""), column.get("kind"))}
+        for column in upload.columns
+    ]
     preview = upload.profile.get("preview") or []
     return TemplateResponse(
         request,
@@ -154,6 +196,9 @@ def upload_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "schema": get_family(upload.family),
             "form": form,
             "columns": columns,
+            "encoding_label": dict(ENCODINGS).get(
+                detection.get("encoding", ""), detection.get("encoding", "")
+            ),
             "preview_header": [c["name"] for c in columns],
             "preview": [
                 (number, [row.get(c["name"], "") for c in columns])
@@ -291,10 +336,16 @@ def mapping_view(request: HttpRequest, pk: int) -> HttpResponse:
         except (ApplicationError, PermissionRefused) as exc:
             form.add_error(None, exc.message)
         else:
+            version.refresh_from_db(fields=["status"])
+            if version.status == DatasetVersion.Status.DRAFT:
+                text = _("Mapping %(profile)s saved; version %(number)s is cleaned.")
+            else:
+                text = _(
+                    "Mapping %(profile)s saved; cleaning of version %(number)s started."
+                )
             messages.success(
                 request,
-                _("Mapping “%(profile)s” saved; cleaning of %(version)s started.")
-                % {"profile": profile, "version": version},
+                text % {"profile": services.quoted(profile), "number": version.number},
             )
             return redirect("datasets_version", version.pk)
     return TemplateResponse(
@@ -329,6 +380,10 @@ def version_report_view(request: HttpRequest, pk: int) -> HttpResponse:
     page = paginator.get_page(request.GET.get("p"))
     rows = list(page.object_list)
     by_row = selectors.issues_by_row(version, [r.row_number for r in rows])
+    labels = services.field_labels(get_family(version.family))
+    for issues in by_row.values():
+        for issue in issues:
+            issue.field_label = labels.get(issue.field, issue.field)  # type: ignore[attr-defined]
     raw_columns = list(rows[0].raw) if rows else []
     return TemplateResponse(
         request,
@@ -347,6 +402,7 @@ def version_report_view(request: HttpRequest, pk: int) -> HttpResponse:
                 for row in rows
             ],
             "raw_columns": raw_columns,
+            "left_out": selectors.left_out_reasons(version),
             "code": code,
             "severity": severity,
             "run": version.job,
@@ -367,7 +423,8 @@ def version_problems_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
         content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    name = f"rapport-qualite-{version.family}-v{version.number}.xlsx"
+    family = slugify(get_family(version.family).label)
+    name = f"rapport-qualite-{family}-v{version.number}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -378,14 +435,14 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         _require(request, "datasets.add_matchdecision")
         action = request.POST.get("action", "")
-        label = request.POST.get("label", "")
+        key = request.POST.get("key", "")
         cis = (request.POST.get("cis") or "").strip()
         scope = request.POST.get("scope") or MatchDecision.Scope.ALL
         row_number = request.POST.get("row_number") or None
         try:
             decision = services.match_decide(
                 version=version,
-                label=label,
+                key=key,
                 cis=None if action == "outside" else cis,
                 user=request.user,  # type: ignore[arg-type]
                 scope=scope,
@@ -397,7 +454,7 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("Decision recorded for “%(label)s”: %(rows)s row(s) updated.")
-                % {"label": label, "rows": decision.rows_updated},
+                % {"label": decision.label, "rows": decision.rows_updated},
             )
         return redirect(f"{request.path}?p={request.POST.get('p', '1')}")
     paginator = Paginator(selectors.review_queue(version), QUEUE_PER_PAGE)

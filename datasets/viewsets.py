@@ -22,6 +22,14 @@ class FamilyColumn(Column):
         return schema.label if schema is not None else instance.family
 
 
+class UserColumn(Column):
+    def get_value(self, instance: Any) -> Any:
+        user = getattr(instance, self.name)
+        if user is None:
+            return "—"
+        return user.get_full_name() or user.get_username()
+
+
 class UploadViewSet(ReadOnlyModelViewSet):
     model = Upload
     icon = "upload"
@@ -49,8 +57,8 @@ class UploadViewSet(ReadOnlyModelViewSet):
                 accessor="get_status_display",
                 primary=lambda u: u.status == Upload.Status.PROFILED,
             ),
-            Column("format", label=_("Format")),
-            Column("uploaded_by", label=_("Uploaded by")),
+            Column("format", label=_("Format"), accessor=lambda u: u.format.upper()),
+            UserColumn("uploaded_by", label=_("Uploaded by")),
             DateColumn("uploaded_at", label=_("Uploaded at")),
         ]
 
@@ -58,7 +66,7 @@ class UploadViewSet(ReadOnlyModelViewSet):
 class VersionViewSet(ReadOnlyModelViewSet):
     model = DatasetVersion
     icon = "tasks"
-    menu_label = _("Dataset versions")
+    menu_label = _("Versions")
     index_view_class = views.VersionIndexView
     inspect_view_enabled = False
     list_filter = ["family", "status"]
@@ -93,7 +101,18 @@ class MappingProfileViewSet(ReadOnlyModelViewSet):
     model = MappingProfile
     icon = "table"
     menu_label = _("Mapping profiles")
-    list_display = ["name", "version", "family", "created_by", "created_at"]
+    index_view_class = views.MappingProfileIndexView
+
+    @property
+    def list_display(self) -> list[Any]:
+        return [
+            Column("name", label=_("Source")),
+            Column("version", label=_("Version")),
+            FamilyColumn("family", label=_("Data family")),
+            UserColumn("created_by", label=_("Created by")),
+            DateColumn("created_at", label=_("Created at")),
+        ]
+
     list_filter = ["family"]
     search_fields = ["name"]
     inspect_view_fields = [

@@ -22,7 +22,9 @@ def register_datasets_urls() -> list[Any]:
 
 class UploadMenuItem(MenuItem):
     def is_shown(self, request: Any) -> bool:
-        return bool(request.user.has_perm("datasets.add_upload"))
+        from datasets.services import upload_families
+
+        return bool(upload_families(request.user))
 
 
 @hooks.register("register_admin_menu_item")

@@ -100,7 +100,10 @@ def match_index() -> Any:
     from referential_admin.matching import ReferentialIndex
     from referential_admin.models import ReferentialImport
 
-    latest = ReferentialImport.objects.order_by("-pk").values_list("pk", flat=True)
+    # The start time too: a rolled-back import's id can be reused (SQLite).
+    latest = ReferentialImport.objects.order_by("-pk").values_list(
+        "pk", "started_at", "finished_at"
+    )
     key = f"{latest.first()}:{Speciality.objects.count()}"
     cached = _INDEX_CACHE.get("index")
     if cached is not None and cached[0] == key:

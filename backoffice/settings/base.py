@@ -241,3 +241,8 @@ CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
 # Referential: folder where the agency drops the daily BDPM files (optional).
 BDPM_DROP_DIR = env_str("BDPM_DROP_DIR", "") or ""
+
+# Extracts: largest file accepted, and largest decompressed size of a workbook
+# (a zip bomb disguised as .xlsx is refused before it is opened).
+EXTRACT_MAX_BYTES = env_int("EXTRACT_MAX_BYTES", 200 * 1024 * 1024)
+EXTRACT_MAX_UNCOMPRESSED_BYTES = env_int("EXTRACT_MAX_UNCOMPRESSED_BYTES", 1024**3)

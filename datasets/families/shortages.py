@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from datasets.families import register_family
 from datasets.pipeline.schema import (
@@ -205,14 +206,14 @@ SHORTAGES = register_family(
             ),
             FieldSpec(
                 "cip13",
-                _("CIP13 code"),
+                pgettext_lazy("field", "CIP13 code"),
                 type="cip13",
                 invalid_severity=WARNING,
                 headers=("cip13", "cip 13", "code cip13", "code cip", "cip"),
             ),
             FieldSpec(
                 "cis",
-                _("CIS code"),
+                pgettext_lazy("field", "CIS code"),
                 type="cis",
                 invalid_severity=WARNING,
                 headers=("cis", "code cis"),
@@ -248,7 +249,7 @@ SHORTAGES = register_family(
             ),
             FieldSpec(
                 "atc",
-                _("ATC code"),
+                pgettext_lazy("field", "ATC code"),
                 type="atc",
                 invalid_severity=WARNING,
                 headers=("atc", "code atc", "atc code"),

@@ -93,11 +93,14 @@ class _Issues:
         values: pd.Series | None,
         code: str,
         severity: str,
-        detail: str = "",
+        detail: str | np.ndarray = "",
     ) -> None:
+        """``detail`` is one text for every row, or an array over all rows."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         if not len(positions):
             return
+        if isinstance(detail, np.ndarray):
+            detail = detail[positions].astype(str)
         if values is None:
             shown: Any = ""
         else:
@@ -122,16 +125,26 @@ class _Issues:
 
 
 def _strip(series: pd.Series) -> pd.Series:
-    text = series.fillna("").astype("str")
-    # Spaces, tabs and line breaks collapse; non-breaking spaces too.
-    return text.str.replace(r"\s+", " ", regex=True).str.strip()
+    """Spaces, tabs, line breaks and non-breaking spaces collapsed, ends trimmed;
+    computed once per distinct value."""
+
+    def collapse(uniques: pd.Series) -> pd.Series:
+        text = uniques.astype("str")
+        return text.str.replace(r"\s+", " ", regex=True).str.strip()
+
+    return _per_distinct(series.fillna("").astype("str"), collapse)
 
 
-def _per_distinct(series: pd.Series, func: Callable[[pd.Series], pd.Series]) -> Any:
-    """Apply ``func`` to the distinct values only and spread the result back."""
+def _per_distinct(
+    series: pd.Series, func: Callable[[pd.Series], pd.Series]
+) -> pd.Series:
+    """Apply ``func`` to the distinct values only and spread the result back,
+    keeping the result's dtype (Arrow strings stay Arrow, no Python objects)."""
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    result = func(pd.Series(uniques, dtype=object))
-    return result.to_numpy()[codes]
+    result = func(pd.Series(uniques, dtype=series.dtype))
+    spread = result.take(codes)
+    spread.index = series.index
+    return spread
 
 
 def parse_dates(values: pd.Series, fmt: str = "") -> pd.Series:
@@ -159,26 +172,54 @@ def parse_dates(values: pd.Series, fmt: str = "") -> pd.Series:
         normalised: pd.Series = result.dt.normalize()
         return normalised
 
-    return pd.Series(
-        _per_distinct(values, parse), index=values.index, dtype="datetime64[ns]"
-    )
+    return _per_distinct(values.astype("str"), parse)
+
+
+_EAN_WEIGHTS = np.array([1, 3] * 6, dtype=np.int64)
+
+
+def _digit_matrix(codes: pd.Series, width: int) -> np.ndarray:
+    """One row of digits per code; every code must be ``width`` ASCII digits."""
+    joined = "".join(codes.astype(str).tolist()).encode("ascii")
+    matrix = np.frombuffer(joined, dtype=np.uint8).reshape(-1, width)
+    return matrix.astype(np.int64) - 48
 
 
 def ean13_valid(codes: pd.Series) -> np.ndarray:
     """Whether 13-digit strings carry a correct EAN-13 check digit (vectorised)."""
-    digits = codes.str.extractall(r"(\d)")[0].astype(np.int8).unstack().to_numpy()
-    weights = np.array([1, 3] * 6, dtype=np.int64)
-    total = (digits[:, :12] * weights).sum(axis=1)
+    if not len(codes):
+        return np.zeros(0, dtype=bool)
+    digits = _digit_matrix(codes, 13)
+    total = (digits[:, :12] * _EAN_WEIGHTS).sum(axis=1)
     return np.asarray((10 - total % 10) % 10 == digits[:, 12])
 
 
 def cip7_to_cip13(codes: pd.Series) -> pd.Series:
     """CIP13 of 7-digit CIP codes: prefix 34009 and the EAN-13 check digit."""
-    stems = "34009" + codes
-    digits = stems.str.extractall(r"(\d)")[0].astype(np.int8).unstack().to_numpy()
-    weights = np.array([1, 3] * 6, dtype=np.int64)
-    check = (10 - (digits * weights).sum(axis=1) % 10) % 10
+    stems = "34009" + codes.astype("str")
+    if not len(stems):
+        return stems
+    check = (10 - (_digit_matrix(stems, 12) * _EAN_WEIGHTS).sum(axis=1) % 10) % 10
     return stems + pd.Series(check.astype(str), index=codes.index, dtype="str")
+
+
+def _clean_codes(uniques: pd.Series, kind: str) -> pd.Series:
+    """Distinct raw codes → normalised code, or NaN when malformed."""
+    text = uniques.astype("str")
+    # Spreadsheets turn codes into numbers ("3400930000000.0"); people add
+    # spaces, dots or dashes between digit groups.
+    digits = text.str.replace(r"\.0+$", "", regex=True)
+    digits = digits.str.replace(r"[\s.\-]", "", regex=True)
+    if kind == "cis":
+        return digits.where(digits.str.fullmatch(r"[0-9]{8}"))
+    is7 = digits.str.fullmatch(r"[0-9]{7}").to_numpy(dtype=bool)
+    if is7.any():
+        digits = digits.copy()
+        digits[is7] = cip7_to_cip13(digits[is7])
+    ok = digits.str.fullmatch(r"[0-9]{13}").to_numpy(dtype=bool).copy()
+    if ok.any():
+        ok[ok] = ean13_valid(digits[ok])
+    return digits.where(ok)
 
 
 def _normalise_field(
@@ -225,23 +266,11 @@ def _normalise_field(
         issues.add(bad, spec.name, text, "UNKNOWN_VALUE", spec.invalid_severity)
         return codes.astype(object).where(codes.notna(), None)
     if spec.type in ("cis", "cip13"):
-        digits = text.str.replace(r"[\s.\-]", "", regex=True)
-        # Spreadsheets turn codes into numbers: "3400930000000.0".
-        digits = digits.str.replace(r"\.0+$", "", regex=True)
-        if spec.type == "cis":
-            ok = digits.str.fullmatch(r"\d{8}").to_numpy(dtype=bool)
-        else:
-            is7 = digits.str.fullmatch(r"\d{7}").to_numpy(dtype=bool)
-            if is7.any():
-                digits = digits.copy()
-                digits[is7] = cip7_to_cip13(digits[is7])
-            is13 = digits.str.fullmatch(r"\d{13}").to_numpy(dtype=bool)
-            ok = is13.copy()
-            if is13.any():
-                ok[is13] = ean13_valid(digits[is13])
+        cleaned = _per_distinct(text, lambda u: _clean_codes(u, spec.type))
+        ok = cleaned.notna().to_numpy(dtype=bool)
         code = "INVALID_CIS" if spec.type == "cis" else "INVALID_CIP13"
         issues.add(filled & ~ok, spec.name, text, code, spec.invalid_severity)
-        return digits.where(ok)
+        return cleaned
     if spec.type == "atc":
         upper = text.str.upper().str.replace(" ", "", regex=False)
         ok = upper.str.match(_ATC).to_numpy(dtype=bool)
@@ -282,14 +311,24 @@ def _filled(series: pd.Series) -> np.ndarray:
     return series.notna().to_numpy(dtype=bool)
 
 
-def validate(typed: pd.DataFrame, schema: FamilySchema) -> pd.DataFrame:
-    """Issues of the required fields and of the cross-field rules."""
+def validate(
+    typed: pd.DataFrame, schema: FamilySchema, typing_issues: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Issues of the required fields and of the cross-field rules. A required
+    value already refused while typing (``typing_issues``) is not reported twice."""
     issues = _Issues()
+    refused = (
+        typing_issues[typing_issues["severity"] == BLOCKING]
+        if typing_issues is not None and len(typing_issues)
+        else None
+    )
     for spec in schema.fields:
         if spec.required:
-            issues.add(
-                ~_filled(typed[spec.name]), spec.name, None, "REQUIRED", BLOCKING
-            )
+            missing = ~_filled(typed[spec.name])
+            if refused is not None:
+                rows = refused.loc[refused["field"] == spec.name, "position"]
+                missing[rows.to_numpy(dtype=np.int64)] = False
+            issues.add(missing, spec.name, None, "REQUIRED", BLOCKING)
     for rule in schema.rules:
         if rule.kind == "any_of":
             present = np.zeros(len(typed), dtype=bool)
@@ -313,39 +352,55 @@ def validate(typed: pd.DataFrame, schema: FamilySchema) -> pd.DataFrame:
 def medicine_key(typed: pd.DataFrame, schema: FamilySchema) -> pd.Series:
     """A stable name for the medicine of each row: first code given, else the
     folded label. Used in natural keys, before any matching."""
-    key = pd.Series([None] * len(typed), index=typed.index, dtype=object)
+    key = pd.Series(pd.NA, index=typed.index, dtype="str")
     link = schema.medicine
     if link is None:
         return key
     for name in link.code_fields:
-        key = key.where(key.notna(), typed[name])
-    label = fold_values(typed[link.label_field].astype(object).fillna(""))
-    label = label.where(label != "", None)
-    return key.where(key.notna(), label)
+        key = key.where(key.notna(), typed[name].astype("str"))
+    missing = key.isna().to_numpy(dtype=bool)
+    if missing.any():
+        # Only the rows without a code need their label folded.
+        labels = typed[link.label_field].astype("str")[missing].fillna("")
+        folded = fold_values(labels).astype("str")
+        key[missing] = folded.where(folded != "")
+    return key
+
+
+def _key_text(column: pd.Series) -> pd.Series:
+    """A key part as text; dates are formatted once per distinct date."""
+    if not pd.api.types.is_datetime64_any_dtype(column):
+        return column.astype("str")
+    codes, uniques = pd.factorize(column)
+    if not len(uniques):
+        return pd.Series(pd.NA, index=column.index, dtype="str")
+    formatted = pd.Series(pd.DatetimeIndex(uniques).strftime("%Y-%m-%d"), dtype="str")
+    out = formatted.take(np.maximum(codes, 0))
+    out.index = column.index
+    return out.where(codes >= 0)
 
 
 def record_keys(typed: pd.DataFrame, schema: FamilySchema) -> pd.Series:
     """Natural key per row: the first alternative whose fields are all filled."""
-    columns = {name: typed[name] for alt in schema.natural_keys for name in alt}
-    text = {
-        name: (
-            col.dt.strftime("%Y-%m-%d")
-            if pd.api.types.is_datetime64_any_dtype(col)
-            else col.astype(object).where(col.notna(), None)
-        )
-        for name, col in columns.items()
-    }
-    keys = pd.Series([None] * len(typed), index=typed.index, dtype=object)
+    keys = pd.Series(pd.NA, index=typed.index, dtype="str")
+    remaining = np.ones(len(typed), dtype=bool)
+    texts: dict[str, pd.Series] = {}
     for alternative in schema.natural_keys:
-        complete = np.ones(len(typed), dtype=bool)
+        if not remaining.any():
+            break
         for name in alternative:
-            complete &= text[name].notna().to_numpy(dtype=bool)
-        joined = pd.Series([""] * len(typed), index=typed.index, dtype=object)
-        for i, name in enumerate(alternative):
-            part = text[name].fillna("").astype(str)
-            joined = part if i == 0 else joined + "|" + part
-        prefix = "+".join(alternative) + "="
-        keys = keys.where(keys.notna() | ~complete, prefix + joined)
+            if name not in texts:
+                texts[name] = _key_text(typed[name])
+        complete = remaining.copy()
+        for name in alternative:
+            complete &= texts[name].notna().to_numpy(dtype=bool)
+        if not complete.any():
+            continue
+        joined = "+".join(alternative) + "=" + texts[alternative[0]][complete]
+        for name in alternative[1:]:
+            joined = joined + "|" + texts[name][complete]
+        keys[complete] = joined
+        remaining &= ~complete
     return keys
 
 
@@ -428,7 +483,7 @@ def clean(
     step("normalise")
     typed, typing_issues = normalise(mapped, schema, mapping, today=today)
     step("validate")
-    parts = [typing_issues, validate(typed, schema)]
+    parts = [typing_issues, validate(typed, schema, typing_issues)]
     extra = _Issues()
     excluded = np.zeros(n, dtype=bool)
     for exclusion in schema.exclusions:
@@ -437,62 +492,78 @@ def clean(
             mask, exclusion.field, mapped[exclusion.field], exclusion.code, WARNING
         )
         excluded |= mask
+    del mapped  # the raw strings are no longer needed: free them early
 
     typed["medicine_key"] = medicine_key(typed, schema)
     typed["record_key"] = record_keys(typed, schema)
-    extra.add(
-        typed["record_key"].isna().to_numpy(), "record_key", None, "NO_KEY", BLOCKING
-    )
     issues = pd.concat([*parts, extra.frame()], ignore_index=True)
     blocking = np.zeros(n, dtype=bool)
     blocking_rows = issues.loc[issues["severity"] == BLOCKING, "position"]
     blocking[blocking_rows.to_numpy(dtype=np.int64)] = True
+    # A row already refused for another reason needs no second message.
+    no_key = typed["record_key"].isna().to_numpy() & ~blocking
+    if no_key.any():
+        keyless = _Issues()
+        keyless.add(no_key, "record_key", None, "NO_KEY", BLOCKING)
+        issues = pd.concat([issues, keyless.frame()], ignore_index=True)
+        blocking |= no_key
     keep = ~(blocking | excluded)
 
     step("deduplicate")
     dup = _Issues()
-    candidates = typed[keep]
-    value_columns = [c for c in schema.field_names if c in candidates.columns]
-    identical = candidates.duplicated(subset=value_columns, keep="last").to_numpy()
-    dup.add(
-        _spread(identical, keep),
-        "record_key",
-        typed["record_key"],
-        "DUPLICATE_ROW",
-        WARNING,
+    value_columns = [c for c in schema.field_names if c in typed.columns]
+    # Only rows sharing a natural key can repeat each other: compare within
+    # those few rows, not across the million.
+    shared = np.flatnonzero(
+        typed["record_key"].duplicated(keep=False).to_numpy() & keep
     )
-    keep[np.flatnonzero(keep)[identical]] = False
-    same_key = typed[keep].duplicated(subset=["record_key"], keep="last").to_numpy()
-    dup.add(
-        _spread(same_key, keep),
-        "record_key",
-        typed["record_key"],
-        "DUPLICATE_KEY",
-        WARNING,
-    )
-    keep[np.flatnonzero(keep)[same_key]] = False
+    for code, columns in (("DUPLICATE_ROW", value_columns), ("DUPLICATE_KEY", None)):
+        positions = shared[keep[shared]]
+        if not len(positions):
+            break
+        candidates = typed.iloc[positions]
+        subset = columns if columns is not None else ["record_key"]
+        repeated = candidates.duplicated(subset=subset, keep="last").to_numpy()
+        if not repeated.any():
+            continue
+        # The detail of a dropped row is the position of the row kept instead.
+        groups = candidates.groupby(subset, dropna=False, sort=False).ngroup()
+        last = pd.Series(positions).groupby(groups.to_numpy()).transform("last")
+        kept_instead = np.full(n, -1, dtype=np.int64)
+        kept_instead[positions] = last.to_numpy()
+        dropped = np.zeros(n, dtype=bool)
+        dropped[positions[repeated]] = True
+        dup.add(dropped, "", None, code, WARNING, kept_instead)
+        keep[positions[repeated]] = False
 
-    records = typed[keep].copy()
+    records = typed[keep]
+    del typed  # a million rows: keep one typed copy in memory, not two
     records["position"] = np.flatnonzero(keep)
     counts: dict[str, int] = {}
     if schema.medicine is not None and matcher is not None and len(records):
         step("match")
         matched = match_medicines(records, schema, matcher)
-        records = pd.concat([records, matched], axis=1)
-        label = records[schema.medicine.label_field]
-        for method, code in (
-            ("unmatched", "MEDICINE_UNMATCHED"),
-            ("review", "MEDICINE_TO_REVIEW"),
-            ("ambiguous", "MEDICINE_AMBIGUOUS"),
-        ):
-            mask = (records["match_method"] == method).to_numpy()
-            dup.add(
-                _spread(mask, keep),
-                schema.medicine.label_field,
-                _spread_series(label, keep, n),
-                code,
-                WARNING,
-            )
+        for column in matched.columns:
+            records[column] = matched[column].to_numpy()
+        del matched
+        to_review = (
+            records["match_method"]
+            .isin(["unmatched", "review", "ambiguous"])
+            .to_numpy()
+        )
+        if to_review.any():
+            # The value shown is the label, or the code when there is none.
+            named = records[schema.medicine.label_field].astype(object)
+            for code_field in schema.medicine.code_fields:
+                named = named.where(named.notna(), records[code_field].astype(object))
+            shown = _spread_series(named, keep, n)
+            for method, code in (
+                ("unmatched", "MEDICINE_UNMATCHED"),
+                ("review", "MEDICINE_TO_REVIEW"),
+                ("ambiguous", "MEDICINE_AMBIGUOUS"),
+            ):
+                mask = (records["match_method"] == method).to_numpy()
+                dup.add(_spread(mask, keep), "medicine", shown, code, WARNING)
         counts = match_counts(records["match_method"])
     issues = pd.concat([issues, dup.frame()], ignore_index=True)
     return CleanResult(
