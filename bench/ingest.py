@@ -290,7 +290,7 @@ def print_profile(path: Path, top: int = 10) -> dict[str, list[str]]:
 
     stats = pstats.Stats(str(path))
     inside, anywhere = [], []
-    for (filename, line, function), row in stats.stats.items():  # type: ignore[attr-defined]
+    for (filename, line, function), row in stats.stats.items():
         relative = filename.replace(str(BASE_DIR) + os.sep, "")
         relative = relative.split("site-packages" + os.sep)[-1]
         _cc, calls, own, cumulative, _callers = row

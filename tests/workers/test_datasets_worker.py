@@ -72,6 +72,7 @@ def test_a_worker_profiles_and_cleans_an_extract(
     assert version.status == DatasetVersion.Status.DRAFT, version.error
     assert version.rows_loaded == 929
     assert ShortageRecord.objects.filter(version=version).count() == 929
+    assert version.job_id is not None
     run = JobRun.objects.get(pk=version.job_id)
     assert run.status == JobRun.Status.DONE_WITH_ERRORS  # rows were left out
     assert run.worker.startswith("w1@")
