@@ -100,15 +100,19 @@ def _menu_names(user: Any) -> set[str]:
 
 
 def test_menus_shown_to_each_role(personas: dict[str, Any]) -> None:
-    for name in (
-        "inspection_declarant",
-        "inspection_reviewer",
-        "surveillance_declarant",
-        "surveillance_reviewer",
-    ):
-        assert _menu_names(personas[name]) == {"jobs", "referential"}, name
+    staff = {"jobs", "referential", "datasets"}
+    expected = {
+        # Only a directorate owning a family with extracts gets the upload entry.
+        "inspection_declarant": staff | {"deposer-un-extrait"},
+        "inspection_reviewer": staff,
+        "surveillance_declarant": staff,
+        "surveillance_reviewer": staff,
+    }
+    for name, menus in expected.items():
+        assert _menu_names(personas[name]) == menus, name
     data_office = _menu_names(personas["data_office"])
     assert {"explorer", "images", "documents", "jobs", "reports"} <= data_office
+    assert {"datasets", "deposer-un-extrait"} <= data_office
     assert "settings" in data_office  # workflows live under settings
     assert "help" not in _menu_names(personas["administrator"])
 
