@@ -413,14 +413,14 @@ def match_medicines(
     n = len(typed)
     if link is None:
         return pd.DataFrame(index=typed.index)
-    code = pd.Series([None] * n, index=typed.index, dtype=object)
+    # Arrow strings throughout: a million Python strings would double the memory.
+    code = pd.Series(pd.NA, index=typed.index, dtype="str")
     for name in link.code_fields:
-        code = code.where(code.notna(), typed[name])
-    label = typed[link.label_field].astype(object)
+        code = code.where(code.notna(), typed[name].astype("str"))
+    label = typed[link.label_field].astype("str")
     pairs = pd.DataFrame({"code": code, "label": label})
-    codes, _uniques = pd.factorize(
-        pairs["code"].fillna("") + "\x1f" + pairs["label"].fillna(""),
-        use_na_sentinel=False,
+    codes = (
+        pairs.groupby(["code", "label"], dropna=False, sort=False).ngroup().to_numpy()
     )
     first = pd.Series(np.arange(n)).groupby(codes).first().to_numpy()
     distinct = pairs.iloc[first]
@@ -552,11 +552,17 @@ def clean(
             .to_numpy()
         )
         if to_review.any():
-            # The value shown is the label, or the code when there is none.
-            named = records[schema.medicine.label_field].astype(object)
+            # The value shown is the label, or the code when there is none; only
+            # the few rows to review are turned into Python strings.
+            few = records.loc[to_review]
+            named = few[schema.medicine.label_field].astype(object)
             for code_field in schema.medicine.code_fields:
-                named = named.where(named.notna(), records[code_field].astype(object))
-            shown = _spread_series(named, keep, n)
+                named = named.where(named.notna(), few[code_field].astype(object))
+            shown_values = np.full(n, "", dtype=object)
+            shown_values[np.flatnonzero(keep)[to_review]] = (
+                named.fillna("").astype(str).to_numpy()
+            )
+            shown = pd.Series(shown_values, dtype=object)
             for method, code in (
                 ("unmatched", "MEDICINE_UNMATCHED"),
                 ("review", "MEDICINE_TO_REVIEW"),
@@ -582,9 +588,3 @@ def _spread(mask: np.ndarray, keep: np.ndarray) -> np.ndarray:
     full = np.zeros(len(keep), dtype=bool)
     full[np.flatnonzero(keep)[np.asarray(mask, dtype=bool)]] = True
     return full
-
-
-def _spread_series(values: pd.Series, keep: np.ndarray, n: int) -> pd.Series:
-    full = np.full(n, "", dtype=object)
-    full[np.flatnonzero(keep)] = values.fillna("").astype(str).to_numpy()
-    return pd.Series(full, dtype=object)
