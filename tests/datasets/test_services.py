@@ -487,3 +487,17 @@ def test_the_ingest_command_exits_with_the_french_reason_for_a_refused_file(
             "--profile",
             "Inconnu",
         )
+
+
+def test_the_demo_extract_is_ingested_once(media: Path) -> None:
+    from datasets import demo
+    from referential_admin import demo as referential_demo
+
+    referential_demo.load()
+    first = demo.load()
+    again = demo.load()
+    version = DatasetVersion.objects.get()
+    assert "Version 1" in first[0] and "déjà chargé" in again[0]
+    assert version.mapping.name == demo.PRESET
+    # The demo referential keeps every speciality of the availability file.
+    assert version.match_counts["exact"] > 0.95 * version.rows_loaded

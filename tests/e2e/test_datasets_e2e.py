@@ -22,6 +22,7 @@ from playwright.sync_api import expect
 
 from backoffice.services import DEMO_PASSWORD
 from datasets.models import DatasetVersion, ShortageRecord, Upload
+from referential_admin import demo as referential_demo
 from tests.e2e.conftest import login, screenshot
 from tests.referential_admin.conftest import SHARED
 
@@ -52,7 +53,8 @@ def demo(settings: Any, tmp_path: Path) -> None:
             pytest.fail(f"{path} is missing: set DATAMED_SHARED_DIR.")
     settings.MEDIA_ROOT = tmp_path / "media"
     call_command("create_demo_users")
-    call_command("load_demo")
+    # Only the referential's demo: the datasets demo would take version 1.
+    referential_demo.load()
 
 
 @pytest.fixture
