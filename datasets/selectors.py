@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.utils.translation import gettext as _
 
 from datasets.families import get_family
@@ -64,16 +64,6 @@ class QualityReport:
     blocking: int
     warnings: int
     decisions: list[MatchDecision] = field(default_factory=list)
-
-
-MATCH_LABELS = {
-    "exact": "Exact (code or name)",
-    "alias": "By alias or decision",
-    "fuzzy": "Approximate, accepted",
-    "ambiguous": "To review",
-    "unmatched": "Not found",
-    "excluded": "Outside the referential",
-}
 
 
 def match_label(category: str) -> str:
@@ -300,26 +290,31 @@ def version_diff(
     return result
 
 
+def summary_columns(family: str) -> list[str]:
+    """Labels of the fields a family shows when it lists a few records."""
+    schema = get_family(family)
+    return [str(schema.field(name).label) for name in schema.summary()]
+
+
 def records_sample(
     version: DatasetVersion, keys: list[str], limit: int = 50
-) -> list[dict[str, Any]]:
-    """Records of a version with the given natural keys (for the diff screen)."""
+) -> list[tuple[int, list[Any], str]]:
+    """(row, summary values, matched CIS) of a version's records with the given
+    natural keys, vocabulary codes shown as their labels (for the diff screen)."""
     schema = get_family(version.family)
     model = record_model(schema)
-    rows = list(
-        model._default_manager.filter(version=version, record_key__in=keys[:limit])
-        .values()
-        .order_by("row_number")
-    )
-    vocabularies = {
-        spec.name: spec.vocabulary for spec in schema.fields if spec.vocabulary
-    }
-    for row in rows:
-        for name, vocabulary in vocabularies.items():
-            if row.get(name) in vocabulary:
-                row[name] = str(vocabulary[row[name]])
-    return rows
-
-
-def blocking_filter() -> Q:
-    return Q(severity=Issue.Severity.BLOCKING)
+    names = schema.summary()
+    rows = model._default_manager.filter(
+        version=version, record_key__in=keys[:limit]
+    ).order_by("row_number")
+    vocabularies = {name: schema.field(name).vocabulary for name in names}
+    sample = []
+    for row in rows.values("row_number", "matched_cis", *names):
+        values = [
+            str(vocabularies[name].get(row[name], row[name]))
+            if vocabularies[name] and row[name] is not None
+            else row[name]
+            for name in names
+        ]
+        sample.append((row["row_number"], values, row["matched_cis"] or ""))
+    return sample

@@ -517,6 +517,7 @@ def diff_view(request: HttpRequest, pk: int) -> HttpResponse:
             "baseline": baseline,
             "is_live": is_live,
             "diff": diff,
+            "columns": selectors.summary_columns(version.family),
             "added": selectors.records_sample(version, diff["added"]),
             "changed": selectors.records_sample(version, diff["changed"]),
             "removed": (

@@ -354,6 +354,15 @@ SHORTAGES = register_family(
             Aggregate("per_atc", _("Declarations per ATC class"), ("atc",)),
         ),
         derive=_derive,
+        summary_fields=(
+            "declaration_number",
+            "product_name",
+            "cip13",
+            "classification",
+            "state",
+            "started_on",
+            "returned_on",
+        ),
         unmatched_threshold=0.05,
         presets={
             "BDPM – CIS_CIP_Dispo_Spec": {

@@ -127,12 +127,18 @@ class FamilySchema:
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: Whether records may be published row by row (else only as aggregates).
     row_level: bool = True
+    #: Fields shown when a screen lists a few records (default: the first six).
+    summary_fields: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+    def summary(self) -> list[str]:
+        """The fields shown when a few records are listed."""
+        return list(self.summary_fields) or self.field_names[:6]
 
     @property
     def field_names(self) -> list[str]:

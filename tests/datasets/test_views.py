@@ -125,7 +125,11 @@ def test_a_declarant_uploads_confirms_maps_and_reads_the_report(
     ) == {DOLIPRANE}
 
     diff = client.get(f"/admin/donnees/version/{version.pk}/ecarts/")
-    assert "toutes les lignes sont nouvelles" in diff.content.decode()
+    page = diff.content.decode()
+    assert "toutes les lignes sont nouvelles" in page
+    # The added rows are listed with the family's summary fields, as labels.
+    assert "Nom du médicament" in page and "Produit maison XYZ" in page
+    assert "Rupture de stock" in page and ">rupture<" not in page
 
 
 def test_a_mapping_without_the_required_field_stays_on_the_form_naming_it(
