@@ -68,6 +68,11 @@ def max_uncompressed_bytes() -> int:
     return int(settings.EXTRACT_MAX_UNCOMPRESSED_BYTES)
 
 
+def _author(user: AbstractBaseUser | None) -> Any:
+    """The user to record as author, or None for a command or an anonymous call."""
+    return user if user is not None and user.is_authenticated else None
+
+
 def quoted(text: object) -> str:
     """Text between the quotation marks of the user's language."""
     return _("“%(text)s”") % {"text": text}
@@ -186,7 +191,7 @@ def upload_create(
             size=size,
             format=detection.format,
             detection=detection.as_dict(),
-            uploaded_by=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
+            uploaded_by=_author(user),
         )
         upload.file.name = str(relative)
         upload.full_clean(exclude=["file"])
@@ -199,20 +204,9 @@ def upload_create(
             return Upload.objects.get(sha256=sha), False
     finally:
         temporary.unlink(missing_ok=True)
+    upload_profile_enqueue(upload=upload, user=user, inline=inline)
     if inline:
-        from tasks.services import job_run_inline
-
-        Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.PROFILING)
-        job_run_inline(
-            kind="datasets.profile",
-            params={"upload_id": upload.pk, "overrides": {}},
-            user=user,
-            target=upload,
-            family=family,
-        )
         upload.refresh_from_db()
-    else:
-        upload_profile_enqueue(upload=upload, user=user)
     return upload, True
 
 
@@ -234,12 +228,15 @@ def upload_profile_enqueue(
     upload: Upload,
     user: AbstractBaseUser | None,
     overrides: dict[str, Any] | None = None,
+    inline: bool = False,
 ) -> JobRun:
-    """Start the profiling job of an upload (queue ``ingest``)."""
-    from tasks.services import job_enqueue
+    """Start the profiling job of an upload (queue ``ingest``), or run it in
+    this process when ``inline``."""
+    from tasks.services import job_enqueue, job_run_inline
 
     Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.PROFILING)
-    return job_enqueue(
+    start = job_run_inline if inline else job_enqueue
+    return start(
         kind="datasets.profile",
         params={"upload_id": upload.pk, "overrides": overrides or {}},
         user=user,
@@ -409,7 +406,7 @@ def mapping_save(
             spec=cleaned.as_dict(),
             header_signature=header_signature(columns),
             note=note,
-            created_by=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
+            created_by=_author(user),
         )
         profile.full_clean()
         profile.save()
@@ -448,14 +445,12 @@ def version_create(
         ) + 1
         try:
             with transaction.atomic():
-                version = DatasetVersion.objects.create(  # type: ignore[misc]
+                version = DatasetVersion.objects.create(
                     family=upload.family,
                     number=number,
                     upload=upload,
                     mapping=mapping,
-                    created_by=user
-                    if user is not None and user.is_authenticated
-                    else None,
+                    created_by=_author(user),
                 )
             break
         except IntegrityError:
@@ -465,14 +460,7 @@ def version_create(
     if inline:
         from tasks.services import job_run_inline
 
-        run = job_run_inline(
-            kind="datasets.clean",
-            params={"version_id": version.pk},
-            user=user,
-            target=version,
-            target_label=f"{schema.label} – {version}",
-            family=version.family,
-        )
+        run = job_run_inline(**_clean_job(version), user=user)
         DatasetVersion.objects.filter(pk=version.pk).update(job=run)
         version.refresh_from_db()
     else:
@@ -509,20 +497,24 @@ def mapping_missing_message(schema: FamilySchema, groups: list[Any]) -> str:
     }
 
 
+def _clean_job(version: DatasetVersion) -> dict[str, Any]:
+    """Arguments of the cleaning job of a version, queued or run inline."""
+    return {
+        "kind": "datasets.clean",
+        "params": {"version_id": version.pk},
+        "target": version,
+        "target_label": f"{get_family(version.family).label} – {version}",
+        "family": version.family,
+    }
+
+
 def version_clean_enqueue(
     *, version: DatasetVersion, user: AbstractBaseUser | None
 ) -> JobRun:
     """Start the cleaning job of a version (queue ``ingest``)."""
     from tasks.services import job_enqueue
 
-    run = job_enqueue(
-        kind="datasets.clean",
-        params={"version_id": version.pk},
-        user=user,
-        target=version,
-        target_label=f"{get_family(version.family).label} – {version}",
-        family=version.family,
-    )
+    run = job_enqueue(**_clean_job(version), user=user)
     DatasetVersion.objects.filter(pk=version.pk).update(
         job=run, status=DatasetVersion.Status.PENDING
     )

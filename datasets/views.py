@@ -27,6 +27,7 @@ from datasets.families import get_family
 from datasets.forms import ENCODINGS, MappingForm, ReadingForm, UploadForm
 from datasets.models import DatasetVersion, MappingProfile, MatchDecision, Upload
 from datasets.pipeline.mapping import MappingSpec, unresolved_values
+from tasks.models import JobRun
 
 PROBLEMS_PER_PAGE = 50
 QUEUE_PER_PAGE = 10
@@ -45,20 +46,6 @@ def _upload(request: HttpRequest, pk: int) -> Upload:
 def _version(request: HttpRequest, pk: int) -> DatasetVersion:
     _require(request, "datasets.view_datasetversion")
     return get_object_or_404(selectors.versions_visible_to(request.user), pk=pk)
-
-
-def _latest_run(obj: Any) -> Any:
-    from django.contrib.contenttypes.models import ContentType
-
-    from tasks.models import JobRun
-
-    return (
-        JobRun.objects.filter(
-            target_type=ContentType.objects.get_for_model(obj), target_id=str(obj.pk)
-        )
-        .order_by("-pk")
-        .first()
-    )
 
 
 class UploadIndexView(generic.IndexView):
@@ -215,7 +202,7 @@ def upload_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
                 else ""
             ),
             "versions": upload.versions.select_related("mapping").order_by("-pk"),
-            "run": _latest_run(upload),
+            "run": JobRun.objects.for_target(upload).first(),
             "busy": upload.status in (Upload.Status.RECEIVED, Upload.Status.PROFILING),
             "page_title": upload.original_name,
             "header_icon": "doc-full",

@@ -23,6 +23,15 @@ class JobRunQuerySet(models.QuerySet["JobRun"]):
         limit = timezone.now() - older_than
         return self.filter(status=JobRun.Status.RUNNING, heartbeat_at__lt=limit)
 
+    def for_target(self, target: models.Model) -> JobRunQuerySet:
+        """Runs whose target is this object, newest first."""
+        from django.contrib.contenttypes.models import ContentType
+
+        return self.filter(
+            target_type=ContentType.objects.get_for_model(target),
+            target_id=str(target.pk),
+        ).order_by("-pk")
+
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> JobRunQuerySet:
         """Jobs a user may see: all for managers, else their own and their families'."""
         from backoffice.roles import families_of, sees_every_family

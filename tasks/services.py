@@ -53,20 +53,17 @@ def _send(run: JobRun) -> None:
     app.tasks[job_kind.task_name].apply_async(args=(run.pk,), **options)
 
 
-def job_enqueue(
+def _run_create(
     *,
     kind: str,
-    params: dict[str, Any] | None = None,
-    user: AbstractBaseUser | None = None,
-    target: models.Model | None = None,
-    target_label: str = "",
-    family: str = "",
+    params: dict[str, Any] | None,
+    user: AbstractBaseUser | None,
+    target: models.Model | None,
+    target_label: str,
+    family: str,
     time_limit: int | None = None,
 ) -> JobRun:
-    """Create a pending run and send its message once the transaction commits.
-
-    Raises KeyError for an unknown kind. The message carries only the run's id.
-    """
+    """Save a pending run of a registered kind (KeyError for an unknown kind)."""
     job_kind = get_kind(kind)
     run = JobRun(
         kind=kind,
@@ -82,6 +79,32 @@ def job_enqueue(
         run.target_id = str(target.pk)
     run.full_clean()
     run.save()
+    return run
+
+
+def job_enqueue(
+    *,
+    kind: str,
+    params: dict[str, Any] | None = None,
+    user: AbstractBaseUser | None = None,
+    target: models.Model | None = None,
+    target_label: str = "",
+    family: str = "",
+    time_limit: int | None = None,
+) -> JobRun:
+    """Create a pending run and send its message once the transaction commits.
+
+    Raises KeyError for an unknown kind. The message carries only the run's id.
+    """
+    run = _run_create(
+        kind=kind,
+        params=params,
+        user=user,
+        target=target,
+        target_label=target_label,
+        family=family,
+        time_limit=time_limit,
+    )
     transaction.on_commit(lambda: _send(run))
     return run
 
@@ -100,24 +123,18 @@ def job_run_inline(
 
     For commands that must wait for their job without depending on a worker.
     """
-    job_kind = get_kind(kind)
-    run = JobRun(
+    run = _run_create(
         kind=kind,
-        queue=job_kind.queue,
-        params=params or {},
-        created_by=user if user is not None and user.is_authenticated else None,  # type: ignore[misc]
+        params=params,
+        user=user,
+        target=target,
+        target_label=target_label,
         family=family,
-        target_label=target_label or (str(target) if target is not None else ""),
-        enqueued_at=timezone.now(),
     )
-    if target is not None:
-        run.target_type = ContentType.objects.get_for_model(target)
-        run.target_id = str(target.pk)
-    run.full_clean()
-    run.save()
+    JobRun.objects.filter(pk=run.pk).update(enqueued_at=timezone.now())
     from backoffice.celery import app
 
-    app.tasks[job_kind.task_name].apply(args=(run.pk,), throw=False)
+    app.tasks[get_kind(kind).task_name].apply(args=(run.pk,), throw=False)
     run.refresh_from_db()
     return run
 
