@@ -68,6 +68,7 @@ _DATASETS_WORK = (
     "datasets.add_mappingprofile",
     "datasets.add_datasetversion",
     "datasets.change_datasetversion",
+    "datasets.delete_datasetversion",
     "datasets.add_matchdecision",
 )
 _DECLARANT = (

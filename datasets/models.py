@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, PublishingPanel
+from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
 FAMILY_LENGTH = 40
 
@@ -103,9 +106,16 @@ class MappingProfile(models.Model):
         return f"{self.name} v{self.version}"
 
 
-class DatasetVersion(models.Model):
+class DatasetVersion(
+    WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model
+):
     """The cleaned result of one upload with one mapping version: a draft until
-    the review workflow takes it further."""
+    its family's review workflow approves it, then published (``live``).
+
+    ``status`` tracks the cleaning job; the review lives in Wagtail's workflow
+    state, revisions (one per change of content: cleaning, match decisions) and
+    log entries. Created with ``live=False``: nothing is public before approval.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for cleaning")
@@ -157,6 +167,19 @@ class DatasetVersion(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     cleaned_at = models.DateTimeField(_("cleaned at"), null=True, blank=True)
+    note = models.TextField(
+        _("note for the reviewers"),
+        blank=True,
+        help_text=_(
+            "What this version contains and what changed since the last one: "
+            "the reviewers read it first."
+        ),
+    )
+    _revisions = GenericRelation(
+        "wagtailcore.Revision", related_query_name="dataset_version"
+    )
+
+    panels = [FieldPanel("note"), PublishingPanel()]
 
     class Meta:
         verbose_name = _("dataset version")
@@ -173,6 +196,16 @@ class DatasetVersion(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("datasets_version", args=[self.pk])
+
+    @property
+    def revisions(self) -> Any:
+        return self._revisions
+
+    def get_workflow(self) -> Any:
+        """The review workflow of this version's family (one per family)."""
+        from workflows.models import FamilyWorkflow
+
+        return FamilyWorkflow.workflow_for(self.family)
 
     @property
     def unmatched_rate(self) -> float:

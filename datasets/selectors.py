@@ -236,9 +236,59 @@ def review_items(
 
 
 def live_version(family: str) -> DatasetVersion | None:
-    """The version behind the family's live release; none before publication
-    exists (issue #6)."""
-    return None
+    """The family's version published last (live), or None before any."""
+    return (
+        DatasetVersion.objects.filter(family=family, live=True)
+        .order_by("-last_published_at", "-number")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ReviewStatus:
+    """Where a version stands, for lists, panels and the review screen."""
+
+    code: str
+    label: str
+    task: str = ""
+    when: Any = None
+
+
+def review_status(version: DatasetVersion) -> ReviewStatus:
+    """The version's stage: cleaning, draft, under review (and at which step),
+    changes requested, approved for a date, published or withdrawn."""
+    from wagtail.models import WorkflowState
+
+    if version.status in (
+        DatasetVersion.Status.PENDING,
+        DatasetVersion.Status.CLEANING,
+    ):
+        return ReviewStatus("cleaning", _("Being cleaned"))
+    if version.status == DatasetVersion.Status.FAILED:
+        return ReviewStatus("failed", _("Cleaning failed"))
+    if version.live:
+        return ReviewStatus("published", _("Published"), when=version.last_published_at)
+    scheduled = version.scheduled_revision
+    if scheduled is not None:
+        return ReviewStatus(
+            "scheduled",
+            _("Approved, to be published on the scheduled date"),
+            when=scheduled.approved_go_live_at,
+        )
+    state = version.current_workflow_state
+    if state is None:
+        last = version.workflow_states.order_by("-created_at").first()
+        if last is not None and last.status == WorkflowState.STATUS_CANCELLED:
+            return ReviewStatus("cancelled", _("Review withdrawn"))
+        if version.last_published_at:
+            return ReviewStatus("unpublished", _("Withdrawn from publication"))
+        return ReviewStatus("draft", _("Draft, not submitted"))
+    task = state.current_task_state.task.name if state.current_task_state else ""
+    if state.status == WorkflowState.STATUS_NEEDS_CHANGES:
+        return ReviewStatus("needs_changes", _("Changes requested"), task=task)
+    return ReviewStatus(
+        "in_review", _("Under review: %(task)s") % {"task": task}, task=task
+    )
 
 
 def comparison_baseline(version: DatasetVersion) -> tuple[DatasetVersion | None, bool]:

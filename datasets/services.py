@@ -22,9 +22,14 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
+from wagtail.log_actions import log
 
 from backoffice.bulk import bulk_insert, bulk_update_frame
-from backoffice.exceptions import ApplicationError, PermissionRefused
+from backoffice.exceptions import (
+    ApplicationError,
+    InvalidTransition,
+    PermissionRefused,
+)
 from backoffice.roles import families_of, sees_every_family
 from datasets.families import get_family
 from datasets.messages import MEDICINE_CODES, issue_message, read_error_message
@@ -198,6 +203,12 @@ def upload_create(
         try:
             with transaction.atomic():
                 upload.save()
+                log(
+                    instance=upload,
+                    action="datamed.upload",
+                    user=_author(user),
+                    data={"sha256": sha, "size": size, "family": family},
+                )
         except IntegrityError:
             # The same bytes arrived at the same moment: keep the first.
             final.unlink(missing_ok=True)
@@ -410,12 +421,74 @@ def mapping_save(
         )
         profile.full_clean()
         profile.save()
+        log(
+            instance=profile,
+            action="datamed.mapping",
+            user=_author(user),
+            data={"name": name, "version": profile.version, "family": family},
+        )
     return profile
 
 
 # --------------------------------------------------------------------------------------
 # Versions and cleaning
 # --------------------------------------------------------------------------------------
+
+
+def version_edit_error(version: DatasetVersion) -> str | None:
+    """Why the version's content cannot change now, or None when it can.
+
+    A version can change while it is a draft that is not under review: never
+    submitted, sent back with changes requested, or with its review cancelled.
+    Once approved or published it never changes again.
+    """
+    if version.live or version.last_published_at or version.scheduled_revision:
+        return _(
+            "This version has been approved for publication and can no longer "
+            "change: upload a new extract to correct it."
+        )
+    if version.workflow_in_progress:
+        return _(
+            "This version is under review and locked: a reviewer must request "
+            "changes before it can be corrected."
+        )
+    if version.status in (
+        DatasetVersion.Status.PENDING,
+        DatasetVersion.Status.CLEANING,
+    ):
+        return _("This version is still being cleaned.")
+    return None
+
+
+def version_require_editable(version: DatasetVersion) -> None:
+    """Raise InvalidTransition with the reason when the version cannot change
+    (read from the database, not from the caller's copy)."""
+    reason = version_edit_error(DatasetVersion.objects.get(pk=version.pk))
+    if reason is not None:
+        raise InvalidTransition(reason)
+
+
+def version_revision_record(
+    *,
+    version: DatasetVersion,
+    user: AbstractBaseUser | None,
+    action: str,
+    data: dict[str, Any] | None = None,
+) -> Any:
+    """Record the version's current content as a new revision by ``user`` and log
+    ``action`` against it. The revision's author counts as a preparer: the
+    four-eyes rule keeps them from approving this version, and an approval given
+    to an earlier revision no longer counts."""
+    fresh = DatasetVersion.objects.get(pk=version.pk)
+    revision = fresh.save_revision(user=_author(user), clean=False)
+    log(
+        instance=fresh,
+        action=action,
+        user=_author(user),
+        revision=revision,
+        data=data or {},
+    )
+    return revision
 
 
 def version_create(
@@ -451,6 +524,7 @@ def version_create(
                     upload=upload,
                     mapping=mapping,
                     created_by=_author(user),
+                    live=False,
                 )
             break
         except IntegrityError:
@@ -460,12 +534,96 @@ def version_create(
     if inline:
         from tasks.services import job_run_inline
 
-        run = job_run_inline(**_clean_job(version), user=user)
+        run = job_run_inline(**_clean_job(version, user), user=user)
         DatasetVersion.objects.filter(pk=version.pk).update(job=run)
         version.refresh_from_db()
     else:
         version_clean_enqueue(version=version, user=user)
     return version
+
+
+def version_reclean(
+    *,
+    version: DatasetVersion,
+    upload: Upload,
+    mapping: MappingProfile,
+    user: AbstractBaseUser,
+    inline: bool = False,
+) -> DatasetVersion:
+    """Correct a version sent back by its reviewers (or never submitted) with
+    another upload of the same family and/or another mapping version: its records
+    are cleaned again, and the result is a new revision by ``user``, so that every
+    step of the review is passed again.
+
+    Raises InvalidTransition when the version is under review or approved, and
+    ApplicationError when the upload or mapping belongs to another family or the
+    mapping misses a required field.
+    """
+    family_check(user, version.family)
+    reason = version_edit_error(version)
+    if reason is not None and version.status != DatasetVersion.Status.FAILED:
+        raise InvalidTransition(reason)
+    if upload.family != version.family or mapping.family != version.family:
+        raise ApplicationError(
+            _("The upload and the mapping must belong to the version's family.")
+        )
+    if upload.status != Upload.Status.PROFILED:
+        raise ApplicationError(_("This upload has not been analysed successfully."))
+    schema = get_family(version.family)
+    _check_mapping(schema, MappingSpec.from_dict(mapping.spec), upload.columns)
+    with transaction.atomic():
+        DatasetVersion.objects.filter(pk=version.pk).update(
+            upload=upload, mapping=mapping, status=DatasetVersion.Status.PENDING
+        )
+        version.refresh_from_db()
+        log(
+            instance=version,
+            action="datamed.version.reclean",
+            user=_author(user),
+            data={"upload": upload.pk, "mapping": mapping.pk},
+        )
+    if inline:
+        from tasks.services import job_run_inline
+
+        run = job_run_inline(**_clean_job(version, user), user=user)
+        DatasetVersion.objects.filter(pk=version.pk).update(job=run)
+        version.refresh_from_db()
+    else:
+        version_clean_enqueue(version=version, user=user)
+    return version
+
+
+def version_delete(*, version: DatasetVersion, user: AbstractBaseUser) -> None:
+    """Delete a draft that was never submitted for review, with its records.
+
+    Raises InvalidTransition for a version under review, sent back, approved or
+    published: those are evidence of a review and are kept.
+    """
+    family_check(user, version.family)
+    if version.live or version.last_published_at or version.scheduled_revision:
+        raise InvalidTransition(_("A published version is never deleted."))
+    if version.workflow_states.exists():
+        raise InvalidTransition(
+            _(
+                "This version has been submitted for review: it is kept as the "
+                "record of that review and cannot be deleted."
+            )
+        )
+    if version.status in (
+        DatasetVersion.Status.PENDING,
+        DatasetVersion.Status.CLEANING,
+    ):
+        raise InvalidTransition(_("This version is still being cleaned."))
+    schema = get_family(version.family)
+    with transaction.atomic():
+        record_model(schema)._default_manager.filter(version=version).delete()
+        log(
+            instance=version,
+            action="wagtail.delete",
+            user=_author(user),
+            deleted=True,
+        )
+        version.delete()
 
 
 def _check_mapping(
@@ -497,11 +655,17 @@ def mapping_missing_message(schema: FamilySchema, groups: list[Any]) -> str:
     }
 
 
-def _clean_job(version: DatasetVersion) -> dict[str, Any]:
+def _clean_job(
+    version: DatasetVersion, user: AbstractBaseUser | None
+) -> dict[str, Any]:
     """Arguments of the cleaning job of a version, queued or run inline."""
+    author = _author(user)
     return {
         "kind": "datasets.clean",
-        "params": {"version_id": version.pk},
+        "params": {
+            "version_id": version.pk,
+            "user_id": author.pk if author is not None else None,
+        },
         "target": version,
         "target_label": f"{get_family(version.family).label} – {version}",
         "family": version.family,
@@ -514,7 +678,7 @@ def version_clean_enqueue(
     """Start the cleaning job of a version (queue ``ingest``)."""
     from tasks.services import job_enqueue
 
-    run = job_enqueue(**_clean_job(version), user=user)
+    run = job_enqueue(**_clean_job(version, user), user=user)
     DatasetVersion.objects.filter(pk=version.pk).update(
         job=run, status=DatasetVersion.Status.PENDING
     )
@@ -531,10 +695,14 @@ def _matcher(family: str) -> Any:
 
 
 def version_clean(
-    *, version: DatasetVersion, progress: ProgressReporter | None = None
+    *,
+    version: DatasetVersion,
+    progress: ProgressReporter | None = None,
+    user: AbstractBaseUser | None = None,
 ) -> CleanResult:
     """Read the raw file, apply the mapping, normalise, validate, match and
-    deduplicate, then replace the version's records and issues in one transaction.
+    deduplicate, then replace the version's records and issues in one transaction,
+    and record the result as a revision of the version by ``user``.
 
     Raises ApplicationError when the file cannot be read or the mapping does
     not fit it; the version is then marked failed with that message.
@@ -588,6 +756,18 @@ def version_clean(
         raise
     DatasetVersion.objects.filter(pk=version.pk).update(
         seconds=round(time.monotonic() - started, 3)
+    )
+    version_revision_record(
+        version=version,
+        user=user,
+        action="datamed.version.clean",
+        data={
+            "upload": version.upload_id,
+            "mapping": version.mapping_id,
+            "rows_read": result.rows_read,
+            "rows_loaded": result.rows_loaded,
+            "rows_rejected": result.rows_rejected,
+        },
     )
     report.update(total, total=total, stage=_("Done"))
     return result
@@ -723,12 +903,17 @@ def _store_result(
         )
 
 
-def version_clean_job(*, progress: ProgressReporter, version_id: int) -> JobOutcome:
+def version_clean_job(
+    *, progress: ProgressReporter, version_id: int, user_id: int | None = None
+) -> JobOutcome:
     """Job body of ``datasets.clean``."""
+    from django.contrib.auth import get_user_model
+
     version = DatasetVersion.objects.select_related("upload", "mapping").get(
         pk=version_id
     )
-    result = version_clean(version=version, progress=progress)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    result = version_clean(version=version, progress=progress, user=user)
     return JobOutcome(
         result={
             "version": version.pk,
@@ -791,6 +976,7 @@ def match_decide(
     family_check(user, version.family)
     if version.status != DatasetVersion.Status.DRAFT:
         raise ApplicationError(_("Only a draft version can be changed."))
+    version_require_editable(version)
     schema = get_family(version.family)
     if schema.medicine is None:
         raise ApplicationError(_("This family names no medicine."))
@@ -839,6 +1025,17 @@ def match_decide(
         decision.full_clean()
         decision.save()
         _refresh_match_state(version, schema)
+        version_revision_record(
+            version=version,
+            user=user,
+            action="datamed.match",
+            data={
+                "label": decision.label,
+                "cis": decision.cis,
+                "scope": decision.scope,
+                "rows": updated,
+            },
+        )
     return decision
 
 
@@ -864,7 +1061,10 @@ def _alias_remember(
 
 
 def version_rematch(
-    *, version: DatasetVersion, progress: ProgressReporter | None = None
+    *,
+    version: DatasetVersion,
+    progress: ProgressReporter | None = None,
+    user: AbstractBaseUser | None = None,
 ) -> dict[str, int]:
     """Match again every row not decided by a person (after new aliases or a new
     referential), without a new upload. Returns the new match counts."""
@@ -897,6 +1097,12 @@ def version_rematch(
             _refresh_match_state(version, schema)
     report.update(len(rows), total=len(rows), stage=_("Done"))
     version.refresh_from_db(fields=["match_counts"])
+    version_revision_record(
+        version=version,
+        user=user,
+        action="datamed.version.rematch",
+        data={"matches": dict(version.match_counts)},
+    )
     return dict(version.match_counts)
 
 
@@ -907,9 +1113,10 @@ def version_rematch_enqueue(
     from tasks.services import job_enqueue
 
     family_check(user, version.family)
+    version_require_editable(version)
     return job_enqueue(
         kind="datasets.rematch",
-        params={"version_id": version.pk},
+        params={"version_id": version.pk, "user_id": user.pk},
         user=user,
         target=version,
         target_label=f"{get_family(version.family).label} – {version}",
@@ -917,10 +1124,16 @@ def version_rematch_enqueue(
     )
 
 
-def version_rematch_job(*, progress: ProgressReporter, version_id: int) -> JobOutcome:
+def version_rematch_job(
+    *, progress: ProgressReporter, version_id: int, user_id: int | None = None
+) -> JobOutcome:
     """Job body of ``datasets.rematch``."""
+    from django.contrib.auth import get_user_model
+
     version = DatasetVersion.objects.get(pk=version_id)
-    counts = version_rematch(version=version, progress=progress)
+    version_require_editable(version)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    counts = version_rematch(version=version, progress=progress, user=user)
     return JobOutcome(result={"version": version.pk, **counts})
 
 

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from wagtail.admin.views import generic
+from wagtail.snippets.views import snippets as snippet_views
 
 from backoffice.exceptions import ApplicationError, PermissionRefused
 from datasets import exports, selectors, services
@@ -62,11 +63,49 @@ class UploadIndexView(generic.IndexView):
         return reverse("datasets_upload_create")
 
 
-class VersionIndexView(UploadIndexView):
+class VersionIndexView(snippet_views.IndexView):
     """Versions of the user's families; a version starts with an upload."""
 
+    add_item_label = _lazy("Upload an extract")
+
     def get_base_queryset(self) -> Any:
-        return selectors.versions_visible_to(self.request.user)
+        return selectors.versions_visible_to(self.request.user).select_related("upload")
+
+    def get_add_url(self) -> str | None:
+        if not services.upload_families(self.request.user):
+            return None
+        return reverse("datasets_upload_create")
+
+
+class VersionEditView(snippet_views.EditView):
+    """Wagtail's editor of a version (note for reviewers, publication date),
+    whose "submit" goes through the review service like every other path."""
+
+    def submit_action(self) -> HttpResponse | None:
+        from workflows.services import version_submit
+
+        try:
+            version_submit(version=self.object, user=self.request.user)
+        except ApplicationError as exc:
+            raise PermissionDenied(exc.message) from exc
+        return None
+
+
+class VersionDeleteView(snippet_views.DeleteView):
+    """Deletes only drafts never submitted, with their records (service)."""
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        if not self.permission_policy.user_has_permission_for_instance(
+            request.user, "delete", self.object
+        ):
+            raise PermissionDenied
+
+    def delete_action(self) -> None:
+        try:
+            services.version_delete(version=self.object, user=self.request.user)
+        except ApplicationError as exc:
+            raise PermissionDenied(exc.message) from exc
 
 
 class MappingProfileIndexView(generic.IndexView):

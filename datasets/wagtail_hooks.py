@@ -6,8 +6,16 @@ from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.permissions import register_permission_policy
 
-from datasets.viewsets import DatasetsViewSetGroup
+from datasets.models import DatasetVersion
+from datasets.permissions import DatasetVersionPermissionPolicy
+
+register_permission_policy(
+    DatasetVersion, DatasetVersionPermissionPolicy(DatasetVersion)
+)
+
+from datasets.viewsets import DatasetsViewSetGroup  # noqa: E402
 
 
 @hooks.register("register_admin_viewset")
@@ -34,4 +42,27 @@ def register_upload_menu_item() -> MenuItem:
         reverse("datasets_upload_create"),
         icon_name="upload",
         order=90,
+    )
+
+
+@hooks.register("register_log_actions")
+def register_datasets_log_actions(actions: Any) -> None:
+    """The audit trail's own actions, besides Wagtail's (workflow, publication)."""
+    actions.register_action("datamed.upload", _("Upload"), _("Extract uploaded"))
+    actions.register_action(
+        "datamed.mapping", _("Mapping"), _("Mapping profile version saved")
+    )
+    actions.register_action(
+        "datamed.version.clean", _("Cleaning"), _("Version cleaned and loaded")
+    )
+    actions.register_action(
+        "datamed.version.reclean",
+        _("Correction"),
+        _("Version cleaned again with another upload or mapping"),
+    )
+    actions.register_action(
+        "datamed.version.rematch", _("Matching"), _("Medicines matched again")
+    )
+    actions.register_action(
+        "datamed.match", _("Match decision"), _("Medicine matched by hand")
     )

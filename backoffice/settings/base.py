@@ -179,6 +179,12 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "pdf", "txt", "xlsx", "zip"]
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAIL_WORKFLOW_ENABLED = True
+# A change to a version after an approval sends it back through every step.
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+# The last approval publishes dataset versions (nobody holds their publish right).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "workflows.finish.workflow_finish"
+# Reviewers are told by e-mail; administrators are not copied on every submission.
+WAGTAILADMIN_NOTIFICATION_INCLUDE_SUPERUSERS = False
 
 # Celery: Redis in production; kombu's filesystem transport when no broker is set,
 # so that the demo runs a real worker without any server.

@@ -1,0 +1,1 @@
+from tests.datasets.conftest import media, small_referential  # noqa: F401

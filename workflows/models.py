@@ -1,0 +1,277 @@
+"""The approval steps of a dataset version's review, as Wagtail workflow tasks.
+
+- ``QualityGateTask``: automatic; passes a version whose cleaning left no blocking
+  issue and whose share of unmatched medicines is within its family's threshold,
+  otherwise sends it back with the reasons.
+- ``FourEyesApprovalTask``: a group approval that the version's uploader and the
+  author of its latest revision can never approve or reject. The rule is enforced
+  on the task state itself, so every path (editor, dashboard, bulk action, API,
+  command, shell) goes through it.
+- ``FamilyWorkflow``: which workflow reviews which data family.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.forms import TaskStateCommentForm
+from wagtail.models import (
+    AbstractGroupApprovalTask,
+    Task,
+    TaskState,
+    Workflow,
+)
+
+
+class FourEyesRefused(PermissionDenied):
+    """Raised when the person who prepared a version tries to decide on it."""
+
+
+def preparers_of(obj: Any) -> set[int]:
+    """The ids of the users who prepared this object: its uploader (or creator)
+    and the author of its latest revision. They never approve nor reject it."""
+    ids: set[int] = set()
+    upload = getattr(obj, "upload", None)
+    for user_id in (
+        getattr(upload, "uploaded_by_id", None),
+        getattr(obj, "created_by_id", None),
+    ):
+        if user_id:
+            ids.add(user_id)
+    latest = obj.get_latest_revision() if hasattr(obj, "get_latest_revision") else None
+    if latest is not None and latest.user_id:
+        ids.add(latest.user_id)
+    state = getattr(obj, "current_workflow_state", None)
+    if state is not None and state.requested_by_id:
+        ids.add(state.requested_by_id)
+    return ids
+
+
+def guard_task_state(sender: Any, instance: TaskState, **kwargs: Any) -> None:
+    """pre_save of every task state: a four-eyes step can only be approved or
+    rejected by someone who did not prepare the version, and changes can only be
+    requested with a comment, whichever code path saves the decision."""
+    if instance._state.adding or instance.status not in (
+        TaskState.STATUS_APPROVED,
+        TaskState.STATUS_REJECTED,
+    ):
+        return
+    previous = (
+        TaskState.objects.filter(pk=instance.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if previous != TaskState.STATUS_IN_PROGRESS:
+        return
+    task = instance.task.specific
+    if not isinstance(task, FourEyesApprovalTask):
+        return
+    user = instance.finished_by
+    obj = instance.workflow_state.content_object
+    if user is None or user.pk in preparers_of(obj):
+        raise FourEyesRefused(
+            _(
+                "You prepared this version (upload or last change): another "
+                "person must review it."
+            )
+        )
+    if (
+        instance.status == TaskState.STATUS_REJECTED
+        and not (instance.comment or "").strip()
+    ):
+        raise ValidationError(
+            _("Say what must be changed: a comment is required to request changes.")
+        )
+
+
+def _locked_state(task_state: TaskState) -> TaskState:
+    """Re-read the task state under a row lock: two reviewers deciding at the same
+    moment are serialised, and the second one finds the decision already taken."""
+    fresh = TaskState.objects.select_for_update().get(pk=task_state.pk)
+    if fresh.status != TaskState.STATUS_IN_PROGRESS:
+        raise PermissionDenied(_("This step has already been decided by someone else."))
+    return fresh
+
+
+class FourEyesTaskState(TaskState):
+    """Task state of a four-eyes approval: checks the deciding user."""
+
+    def _check(self, user: Any, action: str, comment: str) -> None:
+        obj = self.workflow_state.content_object
+        if user is None or not user.is_authenticated:
+            raise FourEyesRefused(_("A decision needs a signed-in reviewer."))
+        if user.pk in preparers_of(obj):
+            raise FourEyesRefused(
+                _(
+                    "You prepared this version (upload or last change): another "
+                    "person must review it."
+                )
+            )
+        task = self.task.specific
+        if not (user.is_superuser or task.user_in_groups(user)):
+            raise PermissionDenied(_("You are not a reviewer of this step."))
+        if action == "reject" and not (comment or "").strip():
+            raise ValidationError(
+                _("Say what must be changed: a comment is required to request changes.")
+            )
+
+    @transaction.atomic
+    def approve(
+        self, user: Any = None, update: bool = True, comment: str = ""
+    ) -> TaskState:
+        self._check(user, "approve", comment)
+        _locked_state(self)
+        self.refresh_from_db()
+        return super().approve(user=user, update=update, comment=comment)
+
+    @transaction.atomic
+    def reject(
+        self, user: Any = None, update: bool = True, comment: str = ""
+    ) -> TaskState:
+        self._check(user, "reject", comment)
+        _locked_state(self)
+        self.refresh_from_db()
+        return super().reject(user=user, update=update, comment=comment)
+
+    class Meta:
+        verbose_name = _("four-eyes task state")
+        verbose_name_plural = _("four-eyes task states")
+
+
+class RequiredCommentForm(TaskStateCommentForm):
+    """The form of "request changes": the comment is what the submitter reads."""
+
+    comment = forms.CharField(
+        label=_("What must be changed"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=True,
+    )
+
+
+class FourEyesApprovalTask(AbstractGroupApprovalTask):
+    """Group approval that refuses the version's preparers, and keeps the version
+    locked for everyone while it waits (reviewers decide, they do not edit)."""
+
+    task_state_class = FourEyesTaskState
+
+    def user_in_groups(self, user: Any) -> bool:
+        return bool(self._user_in_groups(user))
+
+    def may_decide(self, obj: Any, user: Any) -> bool:
+        if not (user.is_superuser or self.user_in_groups(user)):
+            return False
+        return user.pk not in preparers_of(obj)
+
+    def get_actions(self, obj: Any, user: Any) -> list[tuple[str, Any, bool]]:
+        if not self.may_decide(obj, user):
+            return []
+        return [
+            ("reject", _("Request changes"), True),
+            ("approve", _("Approve"), False),
+            ("approve", _("Approve with comment"), True),
+        ]
+
+    def get_form_for_action(self, action: str) -> Any:
+        if action == "reject":
+            return RequiredCommentForm
+        return TaskStateCommentForm
+
+    def get_task_states_user_can_moderate(self, user: Any, **kwargs: Any) -> Any:
+        states = super().get_task_states_user_can_moderate(user, **kwargs)
+        return [s for s in states if self.may_decide(s.revision.as_object(), user)]
+
+    def locked_for_user(self, obj: Any, user: Any) -> bool:
+        return True
+
+    def user_can_access_editor(self, obj: Any, user: Any) -> bool:
+        return False
+
+    def user_can_lock(self, obj: Any, user: Any) -> bool:
+        return False
+
+    @classmethod
+    def get_description(cls) -> str:
+        return str(
+            _(
+                "Members of the chosen groups approve or request changes, except the "
+                "person who uploaded or last changed the version."
+            )
+        )
+
+    class Meta:
+        verbose_name = _("four-eyes group approval")
+        verbose_name_plural = _("four-eyes group approvals")
+
+
+class QualityGateTask(Task):
+    """Automatic first step: approves a version fit for review, or sends it back
+    with the reasons (blocking issues, too many medicines not matched)."""
+
+    def start(self, workflow_state: Any, user: Any = None) -> TaskState:
+        from workflows.services import quality_gate_reasons
+
+        task_state = super().start(workflow_state, user=user)
+        version = workflow_state.content_object
+        reasons = quality_gate_reasons(version)
+        task_state.status = (
+            TaskState.STATUS_REJECTED if reasons else TaskState.STATUS_APPROVED
+        )
+        task_state.finished_at = timezone.now()
+        task_state.comment = (
+            "\n".join(str(r) for r in reasons)
+            if reasons
+            else str(_("No blocking issue; matching within the family's threshold."))
+        )
+        task_state.save()
+        task_state.log_state_change_action(None, "reject" if reasons else "approve")
+        return task_state
+
+    def locked_for_user(self, obj: Any, user: Any) -> bool:
+        return True
+
+    @classmethod
+    def get_description(cls) -> str:
+        return str(
+            _(
+                "Automatic: passes when no blocking issue remains and the share of "
+                "medicines not matched is within the family's threshold."
+            )
+        )
+
+    class Meta:
+        verbose_name = _("automatic quality gate")
+        verbose_name_plural = _("automatic quality gates")
+
+
+class FamilyWorkflow(models.Model):
+    """The workflow that reviews a data family's versions (one per family)."""
+
+    family = models.CharField(_("data family"), max_length=40, unique=True)
+    workflow = models.ForeignKey(
+        Workflow,
+        verbose_name=_("workflow"),
+        on_delete=models.PROTECT,
+        related_name="datamed_families",
+    )
+
+    class Meta:
+        verbose_name = _("family workflow")
+        verbose_name_plural = _("family workflows")
+        ordering = ["family"]
+
+    def __str__(self) -> str:
+        return f"{self.family} → {self.workflow}"
+
+    @classmethod
+    def workflow_for(cls, family: str) -> Workflow | None:
+        row = (
+            cls.objects.filter(family=family, workflow__active=True)
+            .select_related("workflow")
+            .first()
+        )
+        return row.workflow if row is not None else None

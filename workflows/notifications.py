@@ -1,0 +1,43 @@
+"""E-mail to a review step's group when a version reaches it. Wagtail's own
+notifier is reused for the recipients (group members with e-mail notifications
+on, not the person who submitted); the message points to the review screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from wagtail.admin.mail import GroupApprovalTaskStateSubmissionEmailNotifier
+
+
+class ReviewStepEmailNotifier(GroupApprovalTaskStateSubmissionEmailNotifier):
+    template_directory = "workflows/notifications/"
+
+    def get_template_base_prefix(self, instance: Any, **kwargs: Any) -> str:
+        return "review_step_"
+
+    def get_recipient_users(self, task_state: Any, **kwargs: Any) -> Any:
+        from workflows.models import preparers_of
+
+        users = super().get_recipient_users(task_state, **kwargs)
+        # Those who prepared the version cannot decide: they are not asked to.
+        return users.exclude(
+            pk__in=preparers_of(task_state.workflow_state.content_object)
+        )
+
+    def get_context(self, task_state: Any, **kwargs: Any) -> dict[str, Any]:
+        from datasets.families import FAMILIES
+
+        context = super().get_context(task_state, **kwargs)
+        version = context["object"]
+        schema = FAMILIES.get(version.family)
+        context["family_label"] = schema.label if schema else version.family
+        context["review_url"] = settings.WAGTAILADMIN_BASE_URL + reverse(
+            "datasets_version", args=[version.pk]
+        )
+        context["requested_by"] = task_state.workflow_state.requested_by
+        return context
+
+
+review_step_email_notifier = ReviewStepEmailNotifier()

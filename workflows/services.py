@@ -1,0 +1,211 @@
+"""Services of the review of dataset versions, on Wagtail's workflow machinery:
+submit (or resume), decide, cancel, finish by publishing, publish when scheduled.
+
+Every function checks who may do what; the four-eyes rule itself lives on the
+task state (``workflows.models.FourEyesTaskState``) so that no path avoids it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.log_actions import log
+from wagtail.models import TaskState, WorkflowState
+
+from backoffice.exceptions import ApplicationError, InvalidTransition, PermissionRefused
+from datasets.families import get_family
+from datasets.models import DatasetVersion
+from datasets.services import family_check, version_edit_error
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def quality_gate_reasons(version: DatasetVersion) -> list[str]:
+    """Why the automatic quality gate sends the version back (empty: it passes)."""
+    version = DatasetVersion.objects.get(pk=version.pk)
+    if version.status != DatasetVersion.Status.DRAFT:
+        return [_("The version has not been cleaned successfully.")]
+    reasons = []
+    if version.blocking_issues:
+        reasons.append(
+            _(
+                "%(count)s blocking issues remain: see the quality report, correct "
+                "the source file or the mapping and clean again."
+            )
+            % {"count": version.blocking_issues}
+        )
+    schema = get_family(version.family)
+    if schema.medicine is not None:
+        rate = version.unmatched_rate
+        if rate > schema.unmatched_threshold:
+            reasons.append(
+                _(
+                    "%(rate)s of the medicines are not matched to the referential "
+                    "(at most %(threshold)s allowed): decide them in the match "
+                    "review queue."
+                )
+                % {
+                    "rate": f"{rate:.1%}".replace(".", ","),
+                    "threshold": f"{schema.unmatched_threshold:.0%}",
+                }
+            )
+    if version.rows_loaded == 0:
+        reasons.append(_("The version has no row to publish."))
+    return reasons
+
+
+def _refuse(exc: Exception) -> ApplicationError:
+    if isinstance(exc, ValidationError):
+        return ApplicationError(" ".join(str(m) for m in exc.messages))
+    message = str(exc) or _("You may not do this.")
+    return PermissionRefused(message)
+
+
+def _fresh(version: DatasetVersion) -> DatasetVersion:
+    return DatasetVersion.objects.select_related("upload").get(pk=version.pk)
+
+
+def version_submit(
+    *, version: DatasetVersion, user: AbstractBaseUser, note: str | None = None
+) -> WorkflowState:
+    """Submit a cleaned version to its family's review workflow, or resume the
+    review after changes were requested.
+
+    On resuming, the review restarts at the first step not approved for the
+    latest revision: a version corrected after an approval goes through the steps
+    it had already passed. The automatic quality gate runs at once; the returned
+    state says whether it passed (``in_progress``) or sent the version back
+    (``needs_changes``). Raises InvalidTransition or PermissionRefused.
+    """
+    family_check(user, version.family)
+    if not user.has_perm("datasets.change_datasetversion"):
+        raise PermissionRefused(_("You may not submit versions."))
+    version = _fresh(version)
+    if version.status != DatasetVersion.Status.DRAFT:
+        raise InvalidTransition(_("Only a cleaned version can be submitted."))
+    reason = version_edit_error(version)
+    if reason is not None:
+        raise InvalidTransition(reason)
+    workflow = version.get_workflow()
+    if workflow is None:
+        raise InvalidTransition(_("No review workflow is set for this family."))
+    with transaction.atomic():
+        state = version.current_workflow_state
+        if note is not None and note.strip() != version.note:
+            version.note = note.strip()
+            version.save(update_fields=["note"])
+            version.save_revision(user=user, clean=False, log_action=True)
+        elif version.get_latest_revision() is None:
+            version.save_revision(user=version.created_by or user, clean=False)
+        if state is not None and state.status == WorkflowState.STATUS_NEEDS_CHANGES:
+            return _resume(state, version, user)
+        return workflow.start(version, user)
+
+
+def _resume(state: WorkflowState, version: DatasetVersion, user: Any) -> WorkflowState:
+    """Wagtail's resume restarts the step that asked for changes; ours restarts at
+    the first step not approved for the latest revision (the same step when
+    nothing changed since, the first one when the version was corrected)."""
+    rejected = state.current_task_state
+    state.current_task_state = None
+    state.status = WorkflowState.STATUS_IN_PROGRESS
+    state.save()
+    log(
+        instance=version,
+        action="wagtail.workflow.resume",
+        data={
+            "workflow": {
+                "id": state.workflow_id,
+                "title": state.workflow.name,
+                "status": state.status,
+                "task_state_id": rejected.pk if rejected else None,
+                "task": {
+                    "id": rejected.task_id if rejected else None,
+                    "title": rejected.task.name if rejected else "",
+                },
+            }
+        },
+        revision=rejected.revision if rejected else None,
+        user=user,
+    )
+    state.update(user=user)
+    state.refresh_from_db()
+    return state
+
+
+def version_decide(
+    *,
+    version: DatasetVersion,
+    user: AbstractBaseUser,
+    action: str,
+    comment: str = "",
+) -> TaskState:
+    """Approve the version's current review step, or request changes (a comment
+    is then required). Approving the last step publishes the version, at once or
+    at its scheduled date. Raises PermissionRefused for a preparer of the version
+    (four eyes), someone outside the step's groups, or a step already decided.
+    """
+    family_check(user, version.family)
+    if action not in ("approve", "reject"):
+        raise ApplicationError(_("Unknown decision."))
+    version = _fresh(version)
+    task_state = version.current_workflow_task_state
+    if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
+        raise InvalidTransition(_("This version is not waiting for a review."))
+    task = task_state.task.specific
+    try:
+        task.on_action(task_state, user, action, comment=comment.strip())
+    except (PermissionDenied, ValidationError) as exc:
+        raise _refuse(exc) from exc
+    task_state.refresh_from_db()
+    return task_state
+
+
+def version_cancel(*, version: DatasetVersion, user: AbstractBaseUser) -> None:
+    """Withdraw the version from review (its submitter, or the Data Office)."""
+    from backoffice.roles import sees_every_family
+
+    family_check(user, version.family)
+    version = _fresh(version)
+    state = version.current_workflow_state
+    if state is None:
+        raise InvalidTransition(_("This version is not under review."))
+    if not (user == state.requested_by or sees_every_family(user)):
+        raise PermissionRefused(
+            _(
+                "Only the person who submitted the version or the Data Office can withdraw it."
+            )
+        )
+    state.cancel(user=user)
+
+
+def publish_scheduled() -> int:
+    """Publish the approved revisions whose date has come (periodic job).
+    Returns how many were published."""
+    from wagtail.models import Revision
+
+    due = Revision.objects.filter(approved_go_live_at__lte=timezone.now()).order_by(
+        "approved_go_live_at"
+    )
+    count = 0
+    for revision in due:
+        with transaction.atomic():
+            locked = (
+                Revision.objects.select_for_update()
+                .filter(pk=revision.pk, approved_go_live_at__isnull=False)
+                .first()
+            )
+            if locked is None:
+                continue
+            locked.publish(
+                user=None,
+                log_action="wagtail.publish.scheduled",
+                skip_permission_checks=True,
+            )
+            count += 1
+    return count
