@@ -368,7 +368,7 @@ def test_two_reviewers_approving_at_the_same_moment_produce_one_effect(
     assert states.filter(task__name="Approbation – Data Office").count() == 1
 
 
-# -- Changes requested, resume, re-approval ---------------------------------------------
+# -- Changes requested, resume, re-approval -----------------------------------
 
 
 def test_requesting_changes_needs_a_comment_that_the_submitter_receives(
@@ -481,7 +481,7 @@ def test_the_submitter_withdraws_a_version_and_submits_it_again(
     assert "wagtail.workflow.cancel" in actions(in_review)
 
 
-# -- Scheduled publication ----------------------------------------------------------------
+# -- Scheduled publication -----------------------------------------------------
 
 
 def test_an_approval_publishes_at_the_scheduled_date(team: dict[str, Any]) -> None:
@@ -513,7 +513,7 @@ def test_an_approval_publishes_at_the_scheduled_date(team: dict[str, Any]) -> No
     assert "wagtail.publish.scheduled" in actions(version)
 
 
-# -- Deletion, visibility, the log ------------------------------------------------------
+# -- Deletion, visibility, the log ---------------------------------------------
 
 
 def test_a_version_under_review_cannot_be_deleted(
