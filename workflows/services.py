@@ -178,7 +178,8 @@ def version_cancel(*, version: DatasetVersion, user: AbstractBaseUser) -> None:
     if not (user == state.requested_by or sees_every_family(user)):
         raise PermissionRefused(
             _(
-                "Only the person who submitted the version or the Data Office can withdraw it."
+                "Only the person who submitted the version or the Data Office "
+                "can withdraw it."
             )
         )
     state.cancel(user=user)
