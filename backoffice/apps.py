@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig, apps
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_delete, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,9 +18,41 @@ def _sync_roles_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     apply_roles(kwargs.get("apps") or apps)
 
 
+def _refuse_log_entry_change(
+    sender: Any, instance: Any, raw: bool = False, **kwargs: Any
+) -> None:
+    """The audit trail is evidence: an entry, once written, is never changed by
+    the application (no screen offers it either)."""
+    from django.core.exceptions import PermissionDenied
+
+    if raw or instance.pk is None:
+        return
+    if sender.objects.filter(pk=instance.pk).exists():
+        raise PermissionDenied(_("Audit log entries are never modified."))
+
+
+def _refuse_log_entry_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    raise PermissionDenied(_("Audit log entries are never deleted."))
+
+
 class BackofficeConfig(AppConfig):
     name = "backoffice"
     verbose_name = _("DataMed back office")
 
     def ready(self) -> None:
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="datamed-roles")
+        from wagtail.models import ModelLogEntry, PageLogEntry
+
+        for model in (ModelLogEntry, PageLogEntry):
+            pre_save.connect(
+                _refuse_log_entry_change,
+                sender=model,
+                dispatch_uid=f"append-only-{model}",
+            )
+            pre_delete.connect(
+                _refuse_log_entry_delete,
+                sender=model,
+                dispatch_uid=f"append-only-delete-{model}",
+            )

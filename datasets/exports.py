@@ -1,8 +1,10 @@
-"""Workbook of a version's quality report, for the producer to fix the source."""
+"""Downloads of a version: the quality report workbook (for the producer to fix
+the source) and the cleaned records as CSV (for the reviewers)."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -85,3 +87,44 @@ def quality_report_xlsx(version: DatasetVersion) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def records_csv_lines(version: Any, chunk_size: int = 5000) -> Iterator[str]:
+    """The version's cleaned records as CSV lines (``;``-separated, for the
+    spreadsheets of French agents), streamed from the database a chunk at a time.
+    Columns: the family's fields (French labels) then the matching; every text
+    that a spreadsheet would run as a formula is neutralised."""
+    import csv
+
+    from datasets.services import record_model
+
+    schema = get_family(version.family)
+    names = [*schema.field_names, "matched_cis", "match_method", "row_number"]
+    header = [
+        *(str(spec.label) for spec in schema.fields),
+        str(_("Matched CIS")),
+        str(_("Matching method")),
+        str(_("Row in the file")),
+    ]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(header)
+    yield "\ufeff" + flush()
+    rows = (
+        record_model(schema)
+        ._default_manager.filter(version=version)
+        .order_by("row_number")
+        .values_list(*names)
+    )
+    for count, row in enumerate(rows.iterator(chunk_size=chunk_size), start=1):
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+        if count % chunk_size == 0:
+            yield flush()
+    yield flush()

@@ -17,6 +17,16 @@ urlpatterns = [
         views.version_problems_xlsx_view,
         name="datasets_version_xlsx",
     ),
+    path(
+        "version/<int:pk>/donnees.csv",
+        views.version_records_csv_view,
+        name="datasets_version_csv",
+    ),
+    path(
+        "version/<int:pk>/corriger/",
+        views.version_reclean_view,
+        name="datasets_version_reclean",
+    ),
     path("version/<int:pk>/appariement/", views.review_view, name="datasets_review"),
     path("version/<int:pk>/reapparier/", views.rematch_view, name="datasets_rematch"),
     path("version/<int:pk>/ecarts/", views.diff_view, name="datasets_diff"),

@@ -10,7 +10,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -19,6 +25,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
 from wagtail.admin.views import generic
 from wagtail.snippets.views import snippets as snippet_views
 
@@ -437,6 +444,7 @@ def version_report_view(request: HttpRequest, pk: int) -> HttpResponse:
             "page_title": f"{get_family(version.family).label} – {version}",
             "header_icon": "tasks",
             "can_change": request.user.has_perm("datasets.change_datasetversion"),
+            "review": selectors.review_status(version),
         },
     )
 
@@ -451,6 +459,20 @@ def version_problems_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
     family = slugify(get_family(version.family).label)
     name = f"rapport-qualite-{family}-v{version.number}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def version_records_csv_view(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The cleaned records of a version, streamed as CSV."""
+    version = _version(request, pk)
+    if version.status != DatasetVersion.Status.DRAFT:
+        raise Http404
+    response = StreamingHttpResponse(
+        exports.records_csv_lines(version), content_type="text/csv; charset=utf-8"
+    )
+    family = slugify(get_family(version.family).label)
+    name = f"donnees-nettoyees-{family}-v{version.number}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -492,6 +514,7 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
         from referential_admin.selectors import speciality_search
 
         found = list(speciality_search(query)[:15])
+    locked_reason = services.version_edit_error(version)
     return TemplateResponse(
         request,
         "datasets/review.html",
@@ -505,9 +528,41 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
             "page_title": _("Match review – %(version)s") % {"version": version},
             "header_icon": "link",
             "can_decide": request.user.has_perm("datasets.add_matchdecision")
-            and version.status == DatasetVersion.Status.DRAFT,
+            and version.status == DatasetVersion.Status.DRAFT
+            and locked_reason is None,
+            "locked_reason": locked_reason,
         },
     )
+
+
+@require_POST
+def version_reclean_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Clean a version again with another upload and/or mapping version."""
+    version = _version(request, pk)
+    _require(request, "datasets.change_datasetversion")
+    upload = get_object_or_404(
+        selectors.uploads_visible_to(request.user), pk=request.POST.get("upload") or 0
+    )
+    mapping = get_object_or_404(
+        MappingProfile.objects.filter(family=version.family),
+        pk=request.POST.get("mapping") or 0,
+    )
+    try:
+        services.version_reclean(
+            version=version,
+            upload=upload,
+            mapping=mapping,
+            user=request.user,  # type: ignore[arg-type]
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("workflows_review", pk=version.pk)
+    messages.success(
+        request,
+        _("The version is being cleaned again with %(upload)s and %(mapping)s.")
+        % {"upload": upload.original_name, "mapping": mapping},
+    )
+    return redirect("datasets_version", pk=version.pk)
 
 
 def rematch_view(request: HttpRequest, pk: int) -> HttpResponse:

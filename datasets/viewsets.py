@@ -99,7 +99,7 @@ class VersionViewSet(SnippetViewSet):
             TitleColumn(
                 "number",
                 label=_("Version"),
-                get_url=lambda v: reverse("datasets_version", args=[v.pk]),
+                get_url=lambda v: reverse("workflows_review", args=[v.pk]),
                 accessor=lambda v: str(v),
             ),
             FamilyColumn("family", label=_("Data family")),
@@ -118,6 +118,10 @@ class VersionViewSet(SnippetViewSet):
 
     def get_urlpatterns(self) -> list[Any]:
         return [_visible_only(pattern) for pattern in super().get_urlpatterns()]
+
+    def get_menu_item_is_registered(self) -> bool:
+        # Listed in the "Données" group, so not in Wagtail's "Snippets" menu too.
+        return True
 
 
 def _visible_only(pattern: Any) -> Any:

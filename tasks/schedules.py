@@ -14,6 +14,12 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": crontab(minute="*"),
         "options": {"queue": "default", "expires": 55},
     },
+    # Every minute: approved versions whose publication date has come.
+    "publish-scheduled-versions": {
+        "task": "workflows.publish_scheduled",
+        "schedule": crontab(minute="*"),
+        "options": {"queue": "publish", "expires": 55},
+    },
     # Every day at 06:30: https://crontab.guru/#30_6_*_*_*
     "referential-refresh": {
         "task": "referential.refresh_from_drop_dir",

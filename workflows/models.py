@@ -183,7 +183,12 @@ class FourEyesApprovalTask(AbstractGroupApprovalTask):
 
     def get_task_states_user_can_moderate(self, user: Any, **kwargs: Any) -> Any:
         states = super().get_task_states_user_can_moderate(user, **kwargs)
-        return [s for s in states if self.may_decide(s.revision.as_object(), user)]
+        allowed = [
+            state.pk
+            for state in states.select_related("workflow_state")
+            if self.may_decide(state.workflow_state.content_object, user)
+        ]
+        return states.filter(pk__in=allowed)
 
     def locked_for_user(self, obj: Any, user: Any) -> bool:
         return True

@@ -33,7 +33,7 @@ class ReviewStepEmailNotifier(GroupApprovalTaskStateSubmissionEmailNotifier):
         version = context["object"]
         schema = FAMILIES.get(version.family)
         context["family_label"] = schema.label if schema else version.family
-        context["review_url"] = settings.WAGTAILADMIN_BASE_URL + reverse(
+        context["review_url"] = (settings.WAGTAILADMIN_BASE_URL or "") + reverse(
             "datasets_version", args=[version.pk]
         )
         context["requested_by"] = task_state.workflow_state.requested_by

@@ -22,7 +22,7 @@ from datasets.models import DatasetVersion
 from datasets.services import family_check, version_edit_error
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 def quality_gate_reasons(version: DatasetVersion) -> list[str]:
@@ -71,7 +71,7 @@ def _fresh(version: DatasetVersion) -> DatasetVersion:
 
 
 def version_submit(
-    *, version: DatasetVersion, user: AbstractBaseUser, note: str | None = None
+    *, version: DatasetVersion, user: User, note: str | None = None
 ) -> WorkflowState:
     """Submit a cleaned version to its family's review workflow, or resume the
     review after changes were requested.
@@ -141,7 +141,7 @@ def _resume(state: WorkflowState, version: DatasetVersion, user: Any) -> Workflo
 def version_decide(
     *,
     version: DatasetVersion,
-    user: AbstractBaseUser,
+    user: User,
     action: str,
     comment: str = "",
 ) -> TaskState:
@@ -166,7 +166,7 @@ def version_decide(
     return task_state
 
 
-def version_cancel(*, version: DatasetVersion, user: AbstractBaseUser) -> None:
+def version_cancel(*, version: DatasetVersion, user: User) -> None:
     """Withdraw the version from review (its submitter, or the Data Office)."""
     from backoffice.roles import sees_every_family
 

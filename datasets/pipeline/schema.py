@@ -127,6 +127,8 @@ class FamilySchema:
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: Whether records may be published row by row (else only as aggregates).
     row_level: bool = True
+    #: Published counts from 1 to this minus one are replaced by "< threshold".
+    disclosure_threshold: int = 11
     #: Fields shown when a screen lists a few records (default: the first six).
     summary_fields: tuple[str, ...] = ()
 

@@ -35,7 +35,7 @@ def test_claim_succeeds_once_and_a_second_delivery_does_nothing() -> None:
     assert run.log.count("Started by") + run.log.count("Démarré par") == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_claims_from_two_workers_yield_one_winner() -> None:
     run = JobRunFactory.create()
     barrier = threading.Barrier(2)

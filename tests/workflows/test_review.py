@@ -4,6 +4,7 @@ locking, cancellation, deletion, visibility, notifications and the audit trail."
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +24,7 @@ from datasets import selectors, services
 from datasets.models import DatasetVersion, ShortageRecord
 from tests.datasets.conftest import DOLIPRANE, HEADER, write_csv
 from tests.factories.datasets import DatasetVersionFactory
-from tests.factories.users import PASSWORD, UserFactory
+from tests.factories.users import PASSWORD
 from workflows import services as review
 from workflows.models import FamilyWorkflow, FourEyesRefused
 
@@ -36,18 +38,6 @@ UNMATCHED_ROWS = MATCHED_ROWS + (
     "21-3;ouvert;Rupture de stock;03/02/2024;;Produit maison XYZ\n"
     "21-4;ouvert;Rupture de stock;04/02/2024;;Préparation hospitalière ABC\n"
 )
-
-
-@pytest.fixture
-def team(personas: dict[str, Any]) -> dict[str, Any]:
-    """The personas plus a second reviewer and a second Data Office manager."""
-    personas["inspection_reviewer_2"] = UserFactory.create(
-        username="inspection_reviewer_2", groups=[roles.INSPECTION_REVIEWERS]
-    )
-    personas["data_office_2"] = UserFactory.create(
-        username="data_office_2", groups=[roles.DATA_OFFICE]
-    )
-    return personas
 
 
 def ingest(tmp_path: Path, rows: str, user: Any, name: str = "a.csv") -> DatasetVersion:
@@ -268,7 +258,7 @@ def test_the_uploader_cannot_approve_through_the_service_the_task_or_the_orm(
     uploader = team["inspection_declarant"]
     uploader.groups.add(*team["inspection_reviewer"].groups.all())
     uploader = type(uploader).objects.get(pk=uploader.pk)
-    with pytest.raises(PermissionRefused, match="another person"):
+    with pytest.raises(PermissionRefused, match="une autre personne"):
         review.version_decide(version=in_review, user=uploader, action="approve")
     task_state = in_review.current_workflow_task_state
     assert task_state.task.specific.get_actions(in_review, uploader) == []
@@ -347,10 +337,10 @@ def test_the_uploader_cannot_approve_from_the_admin_screens(
     assert step(in_review) == "in_progress:Relecture – Inspection"
 
 
-def test_two_reviewers_approving_at_the_same_moment_produce_one_effect(
-    team: dict[str, Any], django_db_blocker: Any
+def test_a_reviewer_deciding_on_a_stale_page_finds_the_step_decided(
+    team: dict[str, Any],
 ) -> None:
-    """Both read the step in progress; the row lock lets one decision through."""
+    """Both loaded the step in progress; the second decision is refused."""
     version = DatasetVersionFactory.create(
         upload__uploaded_by=team["inspection_declarant"]
     )
@@ -361,11 +351,54 @@ def test_two_reviewers_approving_at_the_same_moment_produce_one_effect(
     with pytest.raises(PermissionDenied):
         second.approve(user=team["inspection_reviewer_2"])
     states = TaskState.objects.filter(workflow_state__object_id=str(version.pk))
+    assert states.filter(task__name="Relecture – Inspection").count() == 1
+    assert states.filter(task__name="Approbation – Data Office").count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_reviewers_approving_at_the_same_moment_produce_one_effect(
+    team: dict[str, Any],
+) -> None:
+    """Two threads, two connections, released together: the row lock lets one
+    approval through; the workflow moves on once."""
+    version = DatasetVersionFactory.create(
+        upload__uploaded_by=team["inspection_declarant"]
+    )
+    review.version_submit(version=version, user=team["inspection_declarant"])
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def approve(name: str) -> None:
+        barrier.wait()
+        try:
+            review.version_decide(version=version, user=team[name], action="approve")
+            outcomes.append("approved")
+        except (ApplicationError, OperationalError) as exc:
+            outcomes.append(type(exc).__name__)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=approve, args=(name,))
+        for name in ("inspection_reviewer", "inspection_reviewer_2")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 2 and outcomes.count("approved") == 1
+    states = TaskState.objects.filter(workflow_state__object_id=str(version.pk))
     assert (
         states.filter(task__name="Relecture – Inspection", status="approved").count()
         == 1
     )
     assert states.filter(task__name="Approbation – Data Office").count() == 1
+    assert (
+        ModelLogEntry.objects.filter(
+            object_id=str(version.pk), action="wagtail.workflow.approve"
+        ).count()
+        == 2  # the gate and one reviewer
+    )
 
 
 # -- Changes requested, resume, re-approval -----------------------------------
@@ -444,7 +477,7 @@ def test_a_version_under_review_is_locked(
     )
     review.version_submit(version=version, user=declarant)
     assert step(version) == "in_progress:Relecture – Inspection"
-    with pytest.raises(InvalidTransition, match="under review"):
+    with pytest.raises(InvalidTransition, match="en validation"):
         services.match_decide(
             version=version, key="produit maison xyz", cis=None, user=declarant
         )
@@ -461,7 +494,7 @@ def test_a_version_under_review_is_locked(
         version=version, user=team["inspection_reviewer"], action="approve"
     )
     review.version_decide(version=version, user=team["data_office"], action="approve")
-    with pytest.raises(InvalidTransition, match="approved"):
+    with pytest.raises(InvalidTransition, match="approuvée"):
         services.match_decide(
             version=version, key="produit maison xyz", cis=None, user=declarant
         )
@@ -585,3 +618,34 @@ def test_log_entries_have_no_edit_or_delete_screen(team: dict[str, Any]) -> None
         user = team[persona]
         assert not user.has_perm("wagtailcore.change_modellogentry")
         assert not user.has_perm("wagtailcore.delete_modellogentry")
+
+
+def test_log_entries_are_append_only(in_review: DatasetVersion) -> None:
+    entry = ModelLogEntry.objects.filter(object_id=str(in_review.pk)).first()
+    assert entry is not None
+    entry.label = "falsifié"
+    with pytest.raises(PermissionDenied), transaction.atomic():
+        entry.save()
+    with pytest.raises(PermissionDenied), transaction.atomic():
+        entry.delete()
+    assert ModelLogEntry.objects.get(pk=entry.pk).label != "falsifié"
+
+
+def test_the_site_history_lists_filters_and_exports_the_review(
+    in_review: DatasetVersion, team: dict[str, Any]
+) -> None:
+    client = login(team["data_office"])
+    url = reverse("wagtailadmin_reports:site_history_results")
+    html = client.get(url).content.decode()
+    assert "Validation – Ruptures de stock" in html
+    assert "Contrôle qualité automatique" in html
+    filtered = client.get(url, {"action": "wagtail.workflow.approve"}).content.decode()
+    assert "Contrôle qualité automatique" in filtered
+    assert "a été commencé" not in filtered
+    export = client.get(
+        reverse("wagtailadmin_reports:site_history"), {"export": "csv"}
+    )
+    assert export.status_code == 200
+    content = b"".join(export.streaming_content)
+    assert str(in_review).encode() in content
+    assert "approuver la tâche".encode() in content

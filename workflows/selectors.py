@@ -1,0 +1,240 @@
+"""Reads of the review: what a user may do with a version, the steps and the
+decisions taken, what publication will show or suppress, and the dashboard lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail.models import TaskState, WorkflowState
+
+from datasets.families import FAMILIES, get_family
+from datasets.models import DatasetVersion
+from datasets.selectors import review_status, versions_visible_to
+from datasets.services import record_model, version_edit_error
+from workflows.models import FourEyesApprovalTask
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+@dataclass
+class Decision:
+    """One step decided (or started) in the version's reviews, oldest first."""
+
+    task: str
+    status: str
+    status_label: str
+    by: str
+    at: Any
+    comment: str
+
+
+@dataclass
+class ReviewPanel:
+    """What the review screen shows and offers to this user."""
+
+    status: Any
+    steps: list[Any]
+    history: list[Decision]
+    can_submit: bool = False
+    can_resume: bool = False
+    can_decide: bool = False
+    can_cancel: bool = False
+    refusal: str = ""
+    edit_error: str | None = None
+    current_task: str = ""
+
+
+STATUS_LABELS = {
+    TaskState.STATUS_IN_PROGRESS: gettext_lazy("waiting"),
+    TaskState.STATUS_APPROVED: gettext_lazy("approved"),
+    TaskState.STATUS_REJECTED: gettext_lazy("changes requested"),
+    TaskState.STATUS_SKIPPED: gettext_lazy("skipped"),
+    TaskState.STATUS_CANCELLED: gettext_lazy("cancelled"),
+}
+
+
+def _name(user: Any) -> str:
+    if user is None:
+        return _("automatic")
+    return user.get_full_name() or user.get_username()
+
+
+def review_history(version: DatasetVersion) -> list[Decision]:
+    """Every step of every review of the version, with who decided and why."""
+    states = (
+        TaskState.objects.filter(
+            workflow_state__base_content_type_id=version.get_base_content_type().pk,
+            workflow_state__object_id=str(version.pk),
+        )
+        .select_related("task", "finished_by")
+        .order_by("started_at", "pk")
+    )
+    return [
+        Decision(
+            task=state.task.name,
+            status=state.status,
+            status_label=str(STATUS_LABELS.get(state.status, state.status)),
+            by=_name(state.finished_by) if state.finished_at else "",
+            at=state.finished_at or state.started_at,
+            comment=state.comment,
+        )
+        for state in states
+    ]
+
+
+def review_panel(version: DatasetVersion, user: User) -> ReviewPanel:
+    """The version's review as this user sees it, with the actions offered."""
+    version = DatasetVersion.objects.select_related("upload").get(pk=version.pk)
+    state = version.current_workflow_state
+    panel = ReviewPanel(
+        status=review_status(version),
+        steps=list(state.all_tasks_with_status()) if state else [],
+        history=review_history(version),
+        edit_error=version_edit_error(version),
+    )
+    may_change = user.has_perm("datasets.change_datasetversion")
+    if state is None:
+        panel.can_submit = (
+            may_change
+            and version.status == DatasetVersion.Status.DRAFT
+            and panel.edit_error is None
+            and version.get_workflow() is not None
+        )
+        return panel
+    task_state = state.current_task_state
+    panel.current_task = task_state.task.name if task_state else ""
+    from backoffice.roles import sees_every_family
+
+    panel.can_cancel = user == state.requested_by or sees_every_family(user)
+    if state.status == WorkflowState.STATUS_NEEDS_CHANGES:
+        panel.can_resume = may_change
+        return panel
+    task = task_state.task.specific if task_state else None
+    if isinstance(task, FourEyesApprovalTask):
+        in_group = user.is_superuser or task.user_in_groups(user)
+        panel.can_decide = task.may_decide(version, user)
+        if in_group and not panel.can_decide:
+            panel.refusal = _(
+                "You prepared this version (upload, submission or last change): "
+                "another member of your group must decide this step."
+            )
+    return panel
+
+
+# -- Disclosure preview ----------------------------------------------------------------
+
+
+@dataclass
+class AggregatePreview:
+    label: str
+    cells: int
+    suppressed: int
+    rows: list[tuple[str, int, bool]] = field(default_factory=list)
+
+
+@dataclass
+class DisclosurePreview:
+    row_level: bool
+    threshold: int
+    rows: int
+    fields: list[str]
+    tables: list[AggregatePreview] = field(default_factory=list)
+
+
+def disclosure_preview(version: DatasetVersion, sample: int = 12) -> DisclosurePreview:
+    """What publication will show: every row for row-level families (shortage
+    declarations concern no patient), else only aggregates, with the cells whose
+    count lies between 1 and the threshold minus one replaced by "< threshold"."""
+    schema = get_family(version.family)
+    threshold = schema.disclosure_threshold
+    preview = DisclosurePreview(
+        row_level=schema.row_level,
+        threshold=threshold,
+        rows=version.rows_loaded,
+        fields=[str(spec.label) for spec in schema.fields],
+    )
+    if schema.row_level or not schema.aggregates:
+        return preview
+    model = record_model(schema)
+    needed = sorted(
+        {name for agg in schema.aggregates for name in agg.group_by}
+        | {agg.year_of for agg in schema.aggregates if agg.year_of}
+    )
+    frame = pd.DataFrame.from_records(
+        list(model._default_manager.filter(version=version).values_list(*needed)),
+        columns=needed,
+    )
+    for aggregate in schema.aggregates:
+        keys = list(aggregate.group_by)
+        data = frame[keys].copy() if keys else pd.DataFrame(index=frame.index)
+        if aggregate.year_of:
+            data["year"] = pd.to_datetime(frame[aggregate.year_of]).dt.year
+            keys = ["year", *keys]
+        if not keys:
+            continue
+        counts = data.groupby(keys, dropna=False).size().reset_index(name="n")
+        hidden = (counts["n"] > 0) & (counts["n"] < threshold)
+        table = AggregatePreview(
+            label=str(aggregate.label),
+            cells=len(counts),
+            suppressed=int(hidden.sum()),
+        )
+        ordered = counts.assign(hidden=hidden).sort_values(
+            ["hidden", "n"], ascending=[False, False]
+        )
+        for row in ordered.head(sample).itertuples(index=False):
+            label = " · ".join(str(getattr(row, k)) for k in keys)
+            table.rows.append((label, int(row.n), bool(row.hidden)))  # type: ignore[arg-type]
+        preview.tables.append(table)
+    return preview
+
+
+# -- Dashboard -------------------------------------------------------------------------
+
+
+def versions_awaiting(user: User, limit: int = 10) -> list[DatasetVersion]:
+    """Versions whose current step this user may decide (never their own)."""
+    states = TaskState.objects.filter(
+        status=TaskState.STATUS_IN_PROGRESS,
+        workflow_state__status=WorkflowState.STATUS_IN_PROGRESS,
+        workflow_state__base_content_type_id=DatasetVersion()
+        .get_base_content_type()
+        .pk,
+    ).select_related("task")
+    wanted: list[DatasetVersion] = []
+    visible = versions_visible_to(user)
+    for state in states.order_by("started_at"):
+        task = state.task.specific
+        if not isinstance(task, FourEyesApprovalTask):
+            continue
+        version = visible.filter(pk=int(state.workflow_state.object_id)).first()
+        if version is None or not task.may_decide(version, user):
+            continue
+        version.waiting_step = task.name
+        version.waiting_since = state.started_at
+        wanted.append(version)
+        if len(wanted) >= limit:
+            break
+    return wanted
+
+
+def versions_of(user: User, limit: int = 10) -> QuerySet[DatasetVersion]:
+    """The versions this user uploaded or created, newest first."""
+    from django.db.models import Q
+
+    return (
+        DatasetVersion.objects.filter(Q(created_by=user) | Q(upload__uploaded_by=user))
+        .select_related("upload")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def family_label(version: DatasetVersion) -> str:
+    schema = FAMILIES.get(version.family)
+    return str(schema.label) if schema else version.family

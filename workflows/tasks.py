@@ -1,0 +1,13 @@
+"""Periodic work of the review: publish the approved versions whose date has come."""
+
+from __future__ import annotations
+
+from backoffice.celery import app
+
+
+@app.task(name="workflows.publish_scheduled", queue="publish", ignore_result=True)
+def publish_scheduled_task() -> int:
+    """Every minute (celery beat): publish approved revisions now due."""
+    from workflows.services import publish_scheduled
+
+    return publish_scheduled()
