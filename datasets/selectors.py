@@ -287,7 +287,9 @@ def review_status(version: DatasetVersion) -> ReviewStatus:
     if state.status == WorkflowState.STATUS_NEEDS_CHANGES:
         return ReviewStatus("needs_changes", _("Changes requested"), task=task)
     return ReviewStatus(
-        "in_review", _("Under review: %(task)s") % {"task": task}, task=task
+        "in_review",
+        _("Under review at the step “%(task)s”") % {"task": task},
+        task=task,
     )
 
 

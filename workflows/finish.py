@@ -15,12 +15,40 @@ def workflow_finish(workflow_state: Any, user: Any = None) -> None:
     approved, so the permission check is skipped on purpose. Other objects
     (pages) keep Wagtail's behaviour.
     """
+    from django.utils import timezone
+    from wagtail.log_actions import log
     from wagtail.workflows import publish_workflow_state
 
     from datasets.models import DatasetVersion
 
     obj = workflow_state.content_object
     if isinstance(obj, DatasetVersion):
-        obj.get_latest_revision().publish(user=user, skip_permission_checks=True)
+        revision = obj.get_latest_revision()
+        when = (
+            DatasetVersion.objects.filter(pk=obj.pk)
+            .values_list("go_live_at", flat=True)
+            .first()
+        )
+        if when and when > timezone.now() and not revision.content.get("go_live_at"):
+            # Date chosen at the final approval: schedule this revision as the
+            # editor's publishing panel would.
+            revision.approved_go_live_at = when
+            revision.save(update_fields=["approved_go_live_at"])
+            log(
+                instance=obj,
+                action="wagtail.publish.schedule",
+                user=user,
+                revision=revision,
+                data={
+                    "revision": {
+                        "id": revision.pk,
+                        "created": revision.created_at.isoformat(),
+                        "go_live_at": when.isoformat(),
+                        "has_live_version": obj.live,
+                    }
+                },
+            )
+            return
+        revision.publish(user=user, skip_permission_checks=True)
         return
     publish_workflow_state(workflow_state, user=user)

@@ -47,4 +47,11 @@ class MyVersionsPanel(Component):
         for version in versions:
             version.family_label = selectors.family_label(version)
             version.review = review_status(version)
+            if version.review.code == "needs_changes":
+                requests = [
+                    d
+                    for d in selectors.review_history(version)
+                    if d.status == "rejected"
+                ]
+                version.last_request = requests[-1] if requests else None
         return {"versions": versions, "title": self.title}

@@ -32,6 +32,7 @@ class Decision:
     by: str
     at: Any
     comment: str
+    automatic: bool = False
 
 
 @dataclass
@@ -48,9 +49,20 @@ class ReviewPanel:
     refusal: str = ""
     edit_error: str | None = None
     current_task: str = ""
+    #: Why the automatic gate would send the version back now (before submitting).
+    gate_reasons: list[str] = field(default_factory=list)
+    #: The last request for changes: step, who, when, comment.
+    last_request: Decision | None = None
+    #: Whether the version changed since that request.
+    changed_since_request: bool = False
+    #: The current step is the last one: approving it publishes.
+    last_step: bool = False
+    submitted_by: str = ""
+    submitted_at: Any = None
 
 
 STATUS_LABELS = {
+    "not_started": gettext_lazy("to come"),
     TaskState.STATUS_IN_PROGRESS: gettext_lazy("waiting"),
     TaskState.STATUS_APPROVED: gettext_lazy("approved"),
     TaskState.STATUS_REJECTED: gettext_lazy("changes requested"),
@@ -61,12 +73,15 @@ STATUS_LABELS = {
 
 def _name(user: Any) -> str:
     if user is None:
-        return _("automatic")
+        return ""
     return user.get_full_name() or user.get_username()
 
 
 def review_history(version: DatasetVersion) -> list[Decision]:
-    """Every step of every review of the version, with who decided and why."""
+    """Every submission, resumption and step of every review of the version, with
+    who did it and why, oldest first."""
+    from wagtail.models import ModelLogEntry
+
     states = (
         TaskState.objects.filter(
             workflow_state__base_content_type_id=version.get_base_content_type().pk,
@@ -75,27 +90,64 @@ def review_history(version: DatasetVersion) -> list[Decision]:
         .select_related("task", "finished_by")
         .order_by("started_at", "pk")
     )
-    return [
+    history = [
         Decision(
             task=state.task.name,
             status=state.status,
             status_label=str(STATUS_LABELS.get(state.status, state.status)),
-            by=_name(state.finished_by) if state.finished_at else "",
+            by=(_name(state.finished_by) or str(_("automatic")))
+            if state.finished_at
+            else "",
+            automatic=state.finished_at is not None and state.finished_by_id is None,
             at=state.finished_at or state.started_at,
             comment=state.comment,
         )
         for state in states
     ]
+    events = {
+        "wagtail.workflow.start": gettext_lazy("submitted"),
+        "wagtail.workflow.resume": gettext_lazy("resumed"),
+        "wagtail.workflow.cancel": gettext_lazy("withdrawn"),
+    }
+    for entry in ModelLogEntry.objects.filter(
+        content_type_id=version.get_base_content_type().pk,
+        object_id=str(version.pk),
+        action__in=list(events),
+    ).select_related("user"):
+        history.append(
+            Decision(
+                task=str(_("Review")),
+                status=entry.action.rsplit(".", 1)[-1],
+                status_label=str(events[entry.action]),
+                by=_name(entry.user),
+                at=entry.timestamp,
+                comment="",
+            )
+        )
+    history.sort(key=lambda d: d.at)
+    return history
+
+
+def _steps(state: WorkflowState) -> list[Any]:
+    steps = list(state.all_tasks_with_status())
+    for task in steps:
+        task.status = task.status or "not_started"
+        task.status_label = STATUS_LABELS.get(task.status, task.status_display)
+    return steps
 
 
 def review_panel(version: DatasetVersion, user: User) -> ReviewPanel:
     """The version's review as this user sees it, with the actions offered."""
+    from backoffice.roles import sees_every_family
+    from workflows.services import quality_gate_reasons
+
     version = DatasetVersion.objects.select_related("upload").get(pk=version.pk)
     state = version.current_workflow_state
+    history = review_history(version)
     panel = ReviewPanel(
         status=review_status(version),
-        steps=list(state.all_tasks_with_status()) if state else [],
-        history=review_history(version),
+        steps=_steps(state) if state else [],
+        history=history,
         edit_error=version_edit_error(version),
     )
     may_change = user.has_perm("datasets.change_datasetversion")
@@ -106,16 +158,37 @@ def review_panel(version: DatasetVersion, user: User) -> ReviewPanel:
             and panel.edit_error is None
             and version.get_workflow() is not None
         )
+        if panel.can_submit:
+            panel.gate_reasons = quality_gate_reasons(version)
         return panel
+    panel.submitted_by = _name(state.requested_by)
+    panel.submitted_at = state.created_at
     task_state = state.current_task_state
     panel.current_task = task_state.task.name if task_state else ""
-    from backoffice.roles import sees_every_family
-
     panel.can_cancel = user == state.requested_by or sees_every_family(user)
     if state.status == WorkflowState.STATUS_NEEDS_CHANGES:
         panel.can_resume = may_change
+        requests = [d for d in history if d.status == TaskState.STATUS_REJECTED]
+        panel.last_request = requests[-1] if requests else None
+        latest = version.get_latest_revision()
+        panel.changed_since_request = bool(
+            task_state and latest and latest.pk != task_state.revision_id
+        )
+        reasons = quality_gate_reasons(version)
+        # Not twice the same reasons: the gate's request already lists them.
+        already = panel.last_request and panel.last_request.comment == "\n".join(
+            str(r) for r in reasons
+        )
+        panel.gate_reasons = [] if already else reasons
         return panel
     task = task_state.task.specific if task_state else None
+    if task is not None:
+        panel.last_step = not (
+            state.workflow.workflow_tasks.filter(
+                sort_order__gt=state.workflow.workflow_tasks.get(task=task).sort_order,
+                task__active=True,
+            ).exists()
+        )
     if isinstance(task, FourEyesApprovalTask):
         in_group = user.is_superuser or task.user_in_groups(user)
         panel.can_decide = task.may_decide(version, user)
@@ -125,6 +198,15 @@ def review_panel(version: DatasetVersion, user: User) -> ReviewPanel:
                 "another member of your group must decide this step."
             )
     return panel
+
+
+def is_reviewer(user: User) -> bool:
+    """Whether the user belongs to a group that decides a review step."""
+    if user.is_superuser:
+        return True
+    return FourEyesApprovalTask.objects.filter(
+        active=True, groups__in=user.groups.all()
+    ).exists()
 
 
 # -- Disclosure preview ----------------------------------------------------------------
@@ -157,7 +239,11 @@ def disclosure_preview(version: DatasetVersion, sample: int = 12) -> DisclosureP
         row_level=schema.row_level,
         threshold=threshold,
         rows=version.rows_loaded,
-        fields=[str(spec.label) for spec in schema.fields],
+        fields=[
+            str(spec.label)
+            for spec in schema.fields
+            if (version.completeness or {}).get(spec.name, 0)
+        ],
     )
     if schema.row_level or not schema.aggregates:
         return preview

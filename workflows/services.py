@@ -7,6 +7,7 @@ task state (``workflows.models.FourEyesTaskState``) so that no path avoids it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,6 +24,23 @@ from datasets.services import family_check, version_edit_error
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+
+def percent(share: float, digits: int) -> str:
+    """A share as a French percentage: "75,6 %" (narrow no-break space)."""
+    return f"{share * 100:.{digits}f}".replace(".", ",") + "\u202f%"
+
+
+def gate_criteria(family: str) -> str:
+    """The automatic gate's rule for this family, in a sentence."""
+    schema = get_family(family)
+    if schema.medicine is None:
+        return _("no blocking issue")
+    rule = _(
+        "no blocking issue, and at most %(threshold)s of rows naming a medicine "
+        "that is not matched"
+    )
+    return rule % {"threshold": percent(schema.unmatched_threshold, 0)}
 
 
 def quality_gate_reasons(version: DatasetVersion) -> list[str]:
@@ -45,13 +63,13 @@ def quality_gate_reasons(version: DatasetVersion) -> list[str]:
         if rate > schema.unmatched_threshold:
             reasons.append(
                 _(
-                    "%(rate)s of the medicines are not matched to the referential "
-                    "(at most %(threshold)s allowed): decide them in the match "
-                    "review queue."
+                    "%(rate)s of the rows name a medicine not matched to the "
+                    "referential (at most %(threshold)s allowed): decide them in the "
+                    "match review queue."
                 )
                 % {
-                    "rate": f"{rate:.1%}".replace(".", ","),
-                    "threshold": f"{schema.unmatched_threshold:.0%}",
+                    "rate": percent(rate, 1),
+                    "threshold": percent(schema.unmatched_threshold, 0),
                 }
             )
     if version.rows_loaded == 0:
@@ -144,11 +162,13 @@ def version_decide(
     user: User,
     action: str,
     comment: str = "",
+    publish_at: datetime | None = None,
 ) -> TaskState:
     """Approve the version's current review step, or request changes (a comment
     is then required). Approving the last step publishes the version, at once or
-    at its scheduled date. Raises PermissionRefused for a preparer of the version
-    (four eyes), someone outside the step's groups, or a step already decided.
+    at ``publish_at`` (or the date set in the editor). Raises PermissionRefused
+    for a preparer of the version (four eyes), someone outside the step's groups,
+    or a step already decided; ApplicationError for a date in the past.
     """
     family_check(user, version.family)
     if action not in ("approve", "reject"):
@@ -158,8 +178,18 @@ def version_decide(
     if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
         raise InvalidTransition(_("This version is not waiting for a review."))
     task = task_state.task.specific
+    if publish_at is not None:
+        if action != "approve":
+            raise ApplicationError(_("A publication date goes with an approval."))
+        if publish_at <= timezone.now():
+            raise ApplicationError(_("The publication date must be in the future."))
     try:
-        task.on_action(task_state, user, action, comment=comment.strip())
+        with transaction.atomic():
+            if publish_at is not None:
+                DatasetVersion.objects.filter(pk=version.pk).update(
+                    go_live_at=publish_at
+                )
+            task.on_action(task_state, user, action, comment=comment.strip())
     except (PermissionDenied, ValidationError) as exc:
         raise _refuse(exc) from exc
     task_state.refresh_from_db()

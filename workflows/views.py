@@ -11,6 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,18 +24,19 @@ from datasets.views import _version
 from workflows import selectors, services
 
 
-def review_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Everything a reviewer needs to decide: status and steps, the note, the
-    numbers of the quality report, changes against the live release, the match
-    decisions, what publication will suppress, and the downloads."""
-    version = _version(request, pk)
+def _review_response(
+    request: HttpRequest,
+    version: Any,
+    *,
+    decide_error: str = "",
+    comment: str = "",
+    status: int = 200,
+) -> HttpResponse:
     schema = get_family(version.family)
-    baseline, is_live = dataset_selectors.comparison_baseline(version)
-    diff = (
-        dataset_selectors.version_diff(version, baseline)
-        if version.status == version.Status.DRAFT
-        else None
-    )
+    draft = version.status == version.Status.DRAFT
+    live = dataset_selectors.live_version(version.family)
+    baseline = live if live is not None and live.pk != version.pk else None
+    diff = dataset_selectors.version_diff(version, baseline) if draft else None
     return TemplateResponse(
         request,
         "workflows/review.html",
@@ -40,28 +44,31 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
             "version": version,
             "schema": schema,
             "panel": selectors.review_panel(version, request.user),  # type: ignore[arg-type]
-            "report": dataset_selectors.quality_report(version)
-            if version.status == version.Status.DRAFT
-            else None,
+            "gate_criteria": services.gate_criteria(version.family),
+            "report": dataset_selectors.quality_report(version) if draft else None,
             "left_out": dataset_selectors.left_out_reasons(version),
             "diff": diff,
             "baseline": baseline,
-            "baseline_is_live": is_live,
-            "disclosure": selectors.disclosure_preview(version)
-            if version.status == version.Status.DRAFT
-            else None,
+            "disclosure": selectors.disclosure_preview(version) if draft else None,
             "reclean": _reclean_choices(request, version),
+            "decide_error": decide_error,
+            "comment": comment,
             "history_url": reverse(
                 "wagtailsnippets_datasets_datasetversion:history", args=[version.pk]
             ),
-            "edit_url": reverse(
-                "wagtailsnippets_datasets_datasetversion:edit", args=[version.pk]
-            ),
-            "page_title": _("Review of %(family)s – %(version)s")
+            "page_title": _("Review – %(family)s – %(version)s")
             % {"family": schema.label, "version": version},
             "header_icon": "tasks",
         },
+        status=status,
     )
+
+
+def review_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything a reviewer needs to decide: status and steps, the note, the
+    numbers of the quality report, changes against the live release, the match
+    decisions, what publication will suppress, and the downloads."""
+    return _review_response(request, _version(request, pk))
 
 
 def _reclean_choices(request: HttpRequest, version: Any) -> dict[str, Any] | None:
@@ -85,15 +92,6 @@ def _reclean_choices(request: HttpRequest, version: Any) -> dict[str, Any] | Non
 
 def _back(pk: int) -> HttpResponse:
     return redirect("workflows_review", pk=pk)
-
-
-def _run(request: HttpRequest, action: Any, success: str) -> None:
-    try:
-        action()
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, success)
 
 
 @require_POST
@@ -129,34 +127,69 @@ def submit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Approve the current step, or request changes with a comment."""
+    """Approve the current step (the last one with an optional publication date),
+    or request changes with a comment. A refusal shows the screen again with the
+    comment kept."""
     version = _version(request, pk)
     action = request.POST.get("action", "")
     comment = request.POST.get("comment", "")
-    success = _("Step approved.") if action == "approve" else _("Changes requested.")
-    _run(
-        request,
-        lambda: services.version_decide(
+    publish_at = None
+    if request.POST.get("publish_at"):
+        publish_at = parse_datetime(request.POST["publish_at"])
+        if publish_at is None:
+            return _review_response(
+                request,
+                version,
+                decide_error=_("The publication date is not a valid date."),
+                comment=comment,
+                status=400,
+            )
+        if timezone.is_naive(publish_at):
+            publish_at = timezone.make_aware(publish_at)
+    try:
+        task_state = services.version_decide(
             version=version,
             user=request.user,  # type: ignore[arg-type]
             action=action,
             comment=comment,
-        ),
-        success,
-    )
+            publish_at=publish_at,
+        )
+    except ApplicationError as exc:
+        return _review_response(
+            request, version, decide_error=exc.message, comment=comment, status=400
+        )
+    messages.success(request, _decision_message(version, task_state))
     return _back(pk)
+
+
+def _decision_message(version: Any, task_state: Any) -> str:
+    from datasets.selectors import review_status
+
+    if task_state.status == task_state.STATUS_REJECTED:
+        return _("Changes requested: the submitter has been told.")
+    status = review_status(version.__class__.objects.get(pk=version.pk))
+    if status.code == "published":
+        return _("Approved: the version is published.")
+    if status.code == "scheduled":
+        return _("Approved: the version will be published on %(date)s.") % {
+            "date": date_format(timezone.localtime(status.when), "DATETIME_FORMAT")
+        }
+    return _("Step approved: the version now awaits “%(task)s”.") % {
+        "task": status.task
+    }
 
 
 @require_POST
 def cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Withdraw the version from review."""
     version = _version(request, pk)
-    _run(
-        request,
-        lambda: services.version_cancel(
+    try:
+        services.version_cancel(
             version=version,
             user=request.user,  # type: ignore[arg-type]
-        ),
-        _("The version has been withdrawn from review."),
-    )
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The version has been withdrawn from review."))
     return _back(pk)

@@ -26,7 +26,11 @@ def register_review_urls() -> list[Any]:
 @hooks.register("construct_homepage_panels")
 def add_review_panels(request: HttpRequest, panels: list[Any]) -> None:
     panels[:] = [p for p in panels if getattr(p, "name", "") not in REPLACED_PANELS]
-    if request.user.has_perm("datasets.view_datasetversion"):
+    from workflows.selectors import is_reviewer
+
+    if request.user.has_perm("datasets.view_datasetversion") and is_reviewer(
+        request.user  # type: ignore[arg-type]
+    ):
         panels.append(AwaitingMyReviewPanel(request))
     if request.user.has_perm("datasets.add_upload"):
         panels.append(MyVersionsPanel(request))

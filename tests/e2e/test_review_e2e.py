@@ -145,6 +145,10 @@ def test_a_version_goes_through_the_gate_the_reviewers_and_is_published(
     declarant.get_by_role("link", name=SUBMIT).click()
     declarant.wait_for_url(REVIEW_URL)
     expect(status(declarant)).to_contain_text("Brouillon, non soumis")
+    # Before submitting, the screen warns that the gate will send it back.
+    expect(
+        declarant.get_by_text("le contrôle qualité automatique renverra")
+    ).to_be_visible()
     full_screenshot(declarant, "review-02-draft-dispomed")
     declarant.go_back()
     submit_from_report(
@@ -154,7 +158,9 @@ def test_a_version_goes_through_the_gate_the_reviewers_and_is_published(
     expect(status(declarant)).to_contain_text("Modifications demandées")
     gate_row = decisions(declarant).get_by_role("row").filter(has_text=GATE)
     expect(gate_row).to_contain_text("problèmes bloquants")
-    expect(gate_row).to_contain_text("ne sont pas appariés")
+    expect(gate_row).to_contain_text("médicament non apparié")
+    # The reasons are also quoted in the status box, above the resume button.
+    expect(declarant.locator(".datamed-request")).to_contain_text(GATE)
     expect(declarant.get_by_role("button", name=RESUME)).to_be_visible()
     full_screenshot(declarant, "review-03-gate-sent-back")
 
@@ -167,7 +173,9 @@ def test_a_version_goes_through_the_gate_the_reviewers_and_is_published(
         declarant, base, version, "Trois déclarations de février, toutes appariées."
     )
     wait_for_message(declarant, "Version soumise")
-    expect(status(declarant)).to_contain_text(f"En validation : {INSPECTION_REVIEW}")
+    expect(status(declarant)).to_contain_text(
+        f"En relecture à l’étape « {INSPECTION_REVIEW} »"
+    )
     expect(declarant.get_by_text("Trois déclarations de février")).to_be_visible()
     expect(declarant.get_by_role("button", name=re.compile("Approuver"))).to_have_count(
         0
@@ -190,25 +198,25 @@ def test_a_version_goes_through_the_gate_the_reviewers_and_is_published(
     link.click()
     reviewer.wait_for_url(f"{base}{review_path}")
     expect(
-        reviewer.get_by_role("button", name=f"Approuver « {INSPECTION_REVIEW} »")
+        reviewer.get_by_role(
+            "button", name=f"Approuver l’étape « {INSPECTION_REVIEW} »"
+        )
     ).to_be_visible()
     full_screenshot(reviewer, "review-07-reviewer-screen")
 
-    # An empty comment: the browser refuses the form ...
-    reject_comment = reviewer.locator("#id_reject_comment")
-    reviewer.get_by_role("button", name=REQUEST_CHANGES).click()
-    assert reject_comment.evaluate("e => !e.validity.valid")
-    assert reviewer.url == f"{base}{review_path}"
-    assert version.current_workflow_state.current_task_state.status == "in_progress"
-    # ... and without the attribute, the server refuses it in French.
-    reject_comment.evaluate("e => e.removeAttribute('required')")
+    # An empty comment: the server refuses it in French, on the same screen.
     reviewer.get_by_role("button", name=REQUEST_CHANGES).click()
     reviewer.wait_for_load_state()
-    wait_for_message(reviewer, "commentaire est obligatoire")
-    expect(status(reviewer)).to_contain_text(f"En validation : {INSPECTION_REVIEW}")
+    expect(reviewer.locator("#decide-error")).to_contain_text(
+        "commentaire est obligatoire"
+    )
+    assert version.current_workflow_state.current_task_state.status == "in_progress"
+    expect(status(reviewer)).to_contain_text(
+        f"En relecture à l’étape « {INSPECTION_REVIEW} »"
+    )
     full_screenshot(reviewer, "review-08-empty-comment-refused")
 
-    reviewer.locator("#id_reject_comment").fill(REVIEWER_COMMENT)
+    reviewer.locator("#id_comment").fill(REVIEWER_COMMENT)
     reviewer.get_by_role("button", name=REQUEST_CHANGES).click()
     wait_for_message(reviewer, "Modifications demandées")
     expect(status(reviewer)).to_contain_text("Modifications demandées")
@@ -222,24 +230,31 @@ def test_a_version_goes_through_the_gate_the_reviewers_and_is_published(
         has=declarant.locator(f'a[href="{review_path}"]')
     )
     expect(mine_row).to_contain_text("Modifications demandées")
-    # The panel shows the status only; the comment itself is on the review screen.
+    expect(mine_row).to_contain_text(REVIEWER_COMMENT)
     full_screenshot(declarant, "review-10-declarant-dashboard")
     mine_row.get_by_role("link").first.click()
     declarant.wait_for_url(f"{base}{review_path}")
     expect(
         decisions(declarant).get_by_role("row").filter(has_text=INSPECTION_REVIEW)
     ).to_contain_text(REVIEWER_COMMENT)
+    expect(declarant.locator(".datamed-request")).to_contain_text(REVIEWER_COMMENT)
     full_screenshot(declarant, "review-11-declarant-reads-comment")
     declarant.get_by_role("button", name=RESUME).click()
     declarant.wait_for_url(f"{base}{review_path}")
-    expect(status(declarant)).to_contain_text(f"En validation : {INSPECTION_REVIEW}")
+    expect(status(declarant)).to_contain_text(
+        f"En relecture à l’étape « {INSPECTION_REVIEW} »"
+    )
     full_screenshot(declarant, "review-12-resumed")
 
     # 5. The reviewer approves, then the Data Office approves and publishes.
     reviewer.goto(f"{base}{review_path}")
-    reviewer.get_by_role("button", name=f"Approuver « {INSPECTION_REVIEW} »").click()
+    reviewer.get_by_role(
+        "button", name=f"Approuver l’étape « {INSPECTION_REVIEW} »"
+    ).click()
     wait_for_message(reviewer, "Étape approuvée")
-    expect(status(reviewer)).to_contain_text(f"En validation : {DATA_OFFICE_APPROVAL}")
+    expect(status(reviewer)).to_contain_text(
+        f"En relecture à l’étape « {DATA_OFFICE_APPROVAL} »"
+    )
     full_screenshot(reviewer, "review-13-reviewer-approved")
 
     office = open_as("gestionnaire.dataoffice")
@@ -251,8 +266,8 @@ def test_a_version_goes_through_the_gate_the_reviewers_and_is_published(
     office_link.click()
     office.wait_for_url(f"{base}{review_path}")
     full_screenshot(office, "review-15-office-screen")
-    office.get_by_role("button", name=f"Approuver « {DATA_OFFICE_APPROVAL} »").click()
-    wait_for_message(office, "Étape approuvée")
+    office.get_by_role("button", name="Approuver et publier").click()
+    wait_for_message(office, "la version est publiée")
     expect(status(office)).to_contain_text("Publiée")
     full_screenshot(office, "review-16-published")
     version.refresh_from_db()

@@ -52,6 +52,7 @@ def test_the_declarant_submits_and_the_reviewers_decide_on_the_review_screen(
     html = page(client, url)
     assert "Extrait de novembre" in html
     assert "Approuver" not in html  # the declarant cannot decide
+    assert "En relecture à l’étape « Relecture – Inspection »" in html
 
     reviewer = login(team["inspection_reviewer"])
     dashboard = page(reviewer, reverse("wagtailadmin_home"))
@@ -59,10 +60,12 @@ def test_the_declarant_submits_and_the_reviewers_decide_on_the_review_screen(
     html = page(reviewer, url)
     assert "Demander des modifications" in html
     # A request for changes without a comment is refused with a French message.
-    reviewer.post(reverse("workflows_decide", args=[version.pk]), {"action": "reject"})
+    response = reviewer.post(
+        reverse("workflows_decide", args=[version.pk]), {"action": "reject"}
+    )
     assert step(version) == "in_progress:Relecture – Inspection"
-    html = page(reviewer, url)
-    assert "un commentaire est obligatoire" in html
+    assert response.status_code == 400
+    assert "un commentaire est obligatoire" in response.content.decode()
     reviewer.post(
         reverse("workflows_decide", args=[version.pk]),
         {"action": "reject", "comment": "Ajoutez la cause des ruptures."},
@@ -78,6 +81,7 @@ def test_the_declarant_submits_and_the_reviewers_decide_on_the_review_screen(
     assert step(version) == "in_progress:Relecture – Inspection"
     reviewer.post(reverse("workflows_decide", args=[version.pk]), {"action": "approve"})
     manager = login(team["data_office"])
+    assert "Approuver et publier" in page(manager, url)
     manager.post(reverse("workflows_decide", args=[version.pk]), {"action": "approve"})
     assert DatasetVersion.objects.get(pk=version.pk).live
     assert "Publiée" in page(client, url)
@@ -163,3 +167,26 @@ def test_the_withdraw_button_returns_the_version_to_draft(
     )
     client.post(reverse("workflows_cancel", args=[version.pk]))
     assert step(version) == ""
+
+
+def test_the_data_office_chooses_the_publication_date_when_approving(
+    team: dict[str, Any],
+) -> None:
+    declarant = team["inspection_declarant"]
+    version = DatasetVersionFactory.create(upload__uploaded_by=declarant)
+    review.version_submit(version=version, user=declarant)
+    review.version_decide(
+        version=version, user=team["inspection_reviewer"], action="approve"
+    )
+    client = login(team["data_office"])
+    url = reverse("workflows_decide", args=[version.pk])
+    past = client.post(url, {"action": "approve", "publish_at": "2020-01-01T10:00"})
+    assert past.status_code == 400
+    assert "dans le futur" in past.content.decode()
+    assert step(version) == "in_progress:Approbation – Data Office"
+    client.post(url, {"action": "approve", "publish_at": "2099-03-01T10:00"})
+    version.refresh_from_db()
+    assert version.live is False
+    assert version.scheduled_revision is not None
+    html = page(client, reverse("workflows_review", args=[version.pk]))
+    assert "Approuvée, publication programmée" in html and "2099" in html
