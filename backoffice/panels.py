@@ -11,16 +11,20 @@ from wagtail.admin.ui.components import Component
 from tasks.models import JobRun
 
 
-class ActiveJobsPanel(Component):
+class RequestPanel(Component):
+    """A dashboard panel drawn for the user of the request."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+
+
+class ActiveJobsPanel(RequestPanel):
     """ "Travaux en cours": the running and pending jobs the user may see."""
 
     name = "datamed_active_jobs"
     order = 50
     template_name = "backoffice/panels/active_jobs.html"
     title = _("Jobs in progress")
-
-    def __init__(self, request: HttpRequest) -> None:
-        self.request = request
 
     def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
         runs = list(

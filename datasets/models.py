@@ -178,6 +178,13 @@ class DatasetVersion(
     _revisions = GenericRelation(
         "wagtailcore.Revision", related_query_name="dataset_version"
     )
+    #: For prefetching the review states of a listing (see ``with_review_state``).
+    _workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        for_concrete_model=False,
+    )
 
     panels = [FieldPanel("note"), PublishingPanel()]
 

@@ -254,9 +254,49 @@ class ReviewStatus:
     when: Any = None
 
 
+def with_review_state(
+    versions: QuerySet[DatasetVersion],
+) -> QuerySet[DatasetVersion]:
+    """Versions with what ``review_status`` reads, in a fixed number of queries
+    for a whole listing: active workflow states (with their step), the date of an
+    approved scheduled revision, the status of the last workflow."""
+    from django.db.models import CharField, OuterRef, Prefetch, Subquery
+    from django.db.models.functions import Cast
+    from wagtail.models import Revision, WorkflowState
+
+    object_id = Cast(OuterRef("pk"), output_field=CharField())
+    revisions = Revision.objects.filter(
+        base_content_type_id=DatasetVersion().get_base_content_type().pk,
+        object_id=object_id,
+    )
+    states = WorkflowState.objects.filter(
+        base_content_type_id=DatasetVersion().get_base_content_type().pk,
+        object_id=object_id,
+    )
+    return versions.annotate(
+        _scheduled_at=Subquery(
+            revisions.exclude(approved_go_live_at=None)
+            .order_by("-created_at")
+            .values("approved_go_live_at")[:1]
+        ),
+        _last_workflow_status=Subquery(
+            states.order_by("-created_at").values("status")[:1]
+        ),
+    ).prefetch_related(
+        Prefetch(
+            "_workflow_states",
+            queryset=WorkflowState.objects.active().select_related(
+                "current_task_state__task"
+            ),
+            to_attr="_current_workflow_states",
+        )
+    )
+
+
 def review_status(version: DatasetVersion) -> ReviewStatus:
     """The version's stage: cleaning, draft, under review (and at which step),
-    changes requested, approved for a date, published or withdrawn."""
+    changes requested, approved for a date, published or withdrawn. Reads the
+    annotations of ``with_review_state`` when present."""
     from wagtail.models import WorkflowState
 
     if version.status in (
@@ -268,17 +308,25 @@ def review_status(version: DatasetVersion) -> ReviewStatus:
         return ReviewStatus("failed", _("Cleaning failed"))
     if version.live:
         return ReviewStatus("published", _("Published"), when=version.last_published_at)
-    scheduled = version.scheduled_revision
-    if scheduled is not None:
+    if hasattr(version, "_scheduled_at"):
+        scheduled_at = version._scheduled_at
+    else:
+        scheduled = version.scheduled_revision
+        scheduled_at = scheduled.approved_go_live_at if scheduled else None
+    if scheduled_at is not None:
         return ReviewStatus(
             "scheduled",
             _("Approved, to be published on the scheduled date"),
-            when=scheduled.approved_go_live_at,
+            when=scheduled_at,
         )
     state = version.current_workflow_state
     if state is None:
-        last = version.workflow_states.order_by("-created_at").first()
-        if last is not None and last.status == WorkflowState.STATUS_CANCELLED:
+        if hasattr(version, "_last_workflow_status"):
+            last_status = version._last_workflow_status
+        else:
+            last = version.workflow_states.order_by("-created_at").first()
+            last_status = last.status if last is not None else None
+        if last_status == WorkflowState.STATUS_CANCELLED:
             return ReviewStatus("cancelled", _("Review withdrawn"))
         if version.last_published_at:
             return ReviewStatus("unpublished", _("Withdrawn from publication"))

@@ -435,6 +435,13 @@ def mapping_save(
 # --------------------------------------------------------------------------------------
 
 
+def _scheduled(version: DatasetVersion) -> bool:
+    """Whether an approved revision waits for its publication date."""
+    if hasattr(version, "_scheduled_at"):
+        return version._scheduled_at is not None
+    return version.scheduled_revision is not None
+
+
 def version_edit_error(version: DatasetVersion) -> str | None:
     """Why the version's content cannot change now, or None when it can.
 
@@ -442,7 +449,7 @@ def version_edit_error(version: DatasetVersion) -> str | None:
     submitted, sent back with changes requested, or with its review cancelled.
     Once approved or published it never changes again.
     """
-    if version.live or version.last_published_at or version.scheduled_revision:
+    if version.live or version.last_published_at or _scheduled(version):
         return _(
             "This version has been approved for publication and can no longer "
             "change: upload a new extract to correct it."
@@ -531,14 +538,7 @@ def version_create(
             continue
     else:
         raise ApplicationError(_("Could not number the version; try again."))
-    if inline:
-        from tasks.services import job_run_inline
-
-        run = job_run_inline(**_clean_job(version, user), user=user)
-        DatasetVersion.objects.filter(pk=version.pk).update(job=run)
-        version.refresh_from_db()
-    else:
-        version_clean_enqueue(version=version, user=user)
+    _clean_start(version, user, inline=inline)
     return version
 
 
@@ -582,14 +582,7 @@ def version_reclean(
             user=_author(user),
             data={"upload": upload.pk, "mapping": mapping.pk},
         )
-    if inline:
-        from tasks.services import job_run_inline
-
-        run = job_run_inline(**_clean_job(version, user), user=user)
-        DatasetVersion.objects.filter(pk=version.pk).update(job=run)
-        version.refresh_from_db()
-    else:
-        version_clean_enqueue(version=version, user=user)
+    _clean_start(version, user, inline=inline)
     return version
 
 
@@ -670,6 +663,20 @@ def _clean_job(
         "target_label": f"{get_family(version.family).label} – {version}",
         "family": version.family,
     }
+
+
+def _clean_start(
+    version: DatasetVersion, user: AbstractBaseUser | None, *, inline: bool
+) -> None:
+    """Run the cleaning job in this process (``inline``) or queue it."""
+    if inline:
+        from tasks.services import job_run_inline
+
+        run = job_run_inline(**_clean_job(version, user), user=user)
+        DatasetVersion.objects.filter(pk=version.pk).update(job=run)
+        version.refresh_from_db()
+    else:
+        version_clean_enqueue(version=version, user=user)
 
 
 def version_clean_enqueue(

@@ -76,7 +76,9 @@ class VersionIndexView(snippet_views.IndexView):
     add_item_label = _lazy("Upload an extract")
 
     def get_base_queryset(self) -> Any:
-        return selectors.versions_visible_to(self.request.user).select_related("upload")
+        return selectors.with_review_state(
+            selectors.versions_visible_to(self.request.user).select_related("upload")
+        )
 
     def get_add_url(self) -> str | None:
         if not services.upload_families(self.request.user):

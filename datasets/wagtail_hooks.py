@@ -66,3 +66,15 @@ def register_datasets_log_actions(actions: Any) -> None:
     actions.register_action(
         "datamed.match", _("Match decision"), _("Medicine matched by hand")
     )
+
+
+@hooks.register("construct_snippet_action_menu")
+def remove_publish_actions(menu_items: list[Any], request: Any, context: Any) -> None:
+    """A version is published by the last approval of its review, never from the
+    editor (the permission policy refuses the action too)."""
+    if context.get("model") is DatasetVersion:
+        menu_items[:] = [
+            item
+            for item in menu_items
+            if item.name not in ("action-publish", "action-unpublish")
+        ]

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.ui.components import Component
 
+from backoffice.panels import RequestPanel
 from datasets.selectors import review_status
 from workflows import selectors
 
 
-class AwaitingMyReviewPanel(Component):
+class AwaitingMyReviewPanel(RequestPanel):
     """ "En attente de ma relecture": steps this user may decide (never on a
     version they prepared)."""
 
@@ -21,9 +20,6 @@ class AwaitingMyReviewPanel(Component):
     template_name = "workflows/panels/awaiting_review.html"
     title = _("Awaiting my review")
 
-    def __init__(self, request: HttpRequest) -> None:
-        self.request = request
-
     def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
         versions = selectors.versions_awaiting(self.request.user)  # type: ignore[arg-type]
         for version in versions:
@@ -31,16 +27,13 @@ class AwaitingMyReviewPanel(Component):
         return {"versions": versions, "title": self.title}
 
 
-class MyVersionsPanel(Component):
+class MyVersionsPanel(RequestPanel):
     """ "Mes versions": what became of the versions this user uploaded."""
 
     name = "datamed_my_versions"
     order = 45
     template_name = "workflows/panels/my_versions.html"
     title = _("My versions")
-
-    def __init__(self, request: HttpRequest) -> None:
-        self.request = request
 
     def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
         versions = list(selectors.versions_of(self.request.user))  # type: ignore[arg-type]

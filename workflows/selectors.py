@@ -292,7 +292,15 @@ def versions_awaiting(user: User, limit: int = 10) -> list[DatasetVersion]:
         workflow_state__base_content_type_id=DatasetVersion()
         .get_base_content_type()
         .pk,
-    ).select_related("task")
+    ).select_related("task", "workflow_state")
+    if not user.is_superuser:
+        # Only the steps of the user's groups: at most ``limit`` versions are then
+        # checked one by one (four eyes), whatever the number under review.
+        states = states.filter(
+            task__in=FourEyesApprovalTask.objects.filter(
+                active=True, groups__in=user.groups.all()
+            )
+        )
     wanted: list[DatasetVersion] = []
     visible = versions_visible_to(user)
     for state in states.order_by("started_at"):
@@ -314,11 +322,13 @@ def versions_of(user: User, limit: int = 10) -> QuerySet[DatasetVersion]:
     """The versions this user uploaded or created, newest first."""
     from django.db.models import Q
 
-    return (
+    from datasets.selectors import with_review_state
+
+    return with_review_state(
         DatasetVersion.objects.filter(Q(created_by=user) | Q(upload__uploaded_by=user))
         .select_related("upload")
-        .order_by("-created_at")[:limit]
-    )
+        .order_by("-created_at")
+    )[:limit]
 
 
 def family_label(version: DatasetVersion) -> str:

@@ -81,3 +81,47 @@ def login(page: Any, base_url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/admin/")
+
+
+@pytest.fixture
+def demo(settings: Any, tmp_path: Any) -> None:
+    """Demo accounts and the bundled demo referential (~2,700 specialities, about
+    3 s), so that real extracts' medicine names find candidates. Media files go to
+    a temporary folder."""
+    from django.core.management import call_command
+
+    from referential_admin import demo as referential_demo
+    from tests.referential_admin.conftest import SHARED
+
+    real = SHARED / "data" / "real"
+    for path in (
+        real / "shortages" / "dispomed_big_table_for_import.csv",
+        real / "bdpm" / "CIS_CIP_Dispo_Spec.txt",
+    ):
+        if not path.is_file():
+            pytest.fail(f"{path} is missing: set DATAMED_SHARED_DIR.")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("create_demo_users")
+    # Only the referential's demo: the datasets demo would take version 1.
+    referential_demo.load()
+
+
+@pytest.fixture
+def open_as(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A logged-in page in a fresh browser context, one per demo account."""
+    from backoffice.services import DEMO_PASSWORD
+
+    contexts: list[Any] = []
+
+    def make(username: str) -> Any:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="fr-FR"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        login(page, live_server.url, username, DEMO_PASSWORD)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

@@ -11,19 +11,16 @@ ready-made profile. Screenshots land in var/e2e-screenshots/."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from backoffice.services import DEMO_PASSWORD
 from datasets.models import DatasetVersion, ShortageRecord, Upload
-from referential_admin import demo as referential_demo
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import screenshot
 from tests.referential_admin.conftest import SHARED
 
 pytestmark = [
@@ -42,38 +39,6 @@ PNG_BYTES = (
     b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe"
     b"\x02\xfe\xa75\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-
-
-@pytest.fixture
-def demo(settings: Any, tmp_path: Path) -> None:
-    """Demo accounts and the bundled demo referential (~2,700 specialities, about
-    3 s), so that the extract's medicine names find candidates."""
-    for path in (DISPOMED, BDPM_AVAILABILITY):
-        if not path.is_file():
-            pytest.fail(f"{path} is missing: set DATAMED_SHARED_DIR.")
-    settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("create_demo_users")
-    # Only the referential's demo: the datasets demo would take version 1.
-    referential_demo.load()
-
-
-@pytest.fixture
-def open_as(browser: Any, live_server: Any) -> Iterator[Callable[[str], Any]]:
-    """A logged-in page in a fresh browser context, one per account."""
-    contexts: list[Any] = []
-
-    def make(username: str) -> Any:
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, locale="fr-FR"
-        )
-        contexts.append(context)
-        page = context.new_page()
-        login(page, live_server.url, username, DEMO_PASSWORD)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def full_screenshot(page: Any, name: str) -> Path:

@@ -11,20 +11,16 @@ Screenshots land in var/e2e-screenshots/review-*.png."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from backoffice.services import DEMO_PASSWORD
 from datasets.models import DatasetVersion
-from referential_admin import demo as referential_demo
 from referential_admin.models import Presentation
 from tests.datasets.conftest import HEADER
-from tests.e2e.conftest import login
 from tests.e2e.test_datasets_e2e import (
     DISPOMED,
     UPLOAD_URL,
@@ -48,35 +44,6 @@ SUBMIT = "Soumettre à la validation"
 REQUEST_CHANGES = "Demander des modifications"
 RESUME = "Reprendre la validation"
 REVIEWER_COMMENT = "Ajoutez la cause des ruptures dans la colonne « Etat »."
-
-
-@pytest.fixture
-def demo(settings: Any, tmp_path: Path) -> None:
-    """Demo accounts and the bundled demo referential, as in test_datasets_e2e."""
-    if not DISPOMED.is_file():
-        pytest.fail(f"{DISPOMED} is missing: set DATAMED_SHARED_DIR.")
-    settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("create_demo_users")
-    referential_demo.load()
-
-
-@pytest.fixture
-def open_as(browser: Any, live_server: Any) -> Iterator[Callable[[str], Any]]:
-    """A logged-in page in a fresh browser context, one per account."""
-    contexts: list[Any] = []
-
-    def make(username: str) -> Any:
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, locale="fr-FR"
-        )
-        contexts.append(context)
-        page = context.new_page()
-        login(page, live_server.url, username, DEMO_PASSWORD)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def upload_and_clean(page: Any, base: str, path: Path) -> DatasetVersion:
@@ -145,6 +112,11 @@ def test_a_version_goes_through_the_gate_the_reviewers_and_is_published(
     declarant.get_by_role("link", name=SUBMIT).click()
     declarant.wait_for_url(REVIEW_URL)
     expect(status(declarant)).to_contain_text("Brouillon, non soumis")
+    from workflows.models import FamilyWorkflow
+
+    assert FamilyWorkflow.workflow_for("shortages") is not None, list(
+        FamilyWorkflow.objects.values_list("family", "workflow__active")
+    )
     # Before submitting, the screen warns that the gate will send it back.
     expect(
         declarant.get_by_text("le contrôle qualité automatique renverra")

@@ -157,8 +157,8 @@ def test_each_family_has_its_workflow_reviewed_by_its_directorate(
 def test_a_surveillance_family_goes_through_surveillance_then_the_data_office(
     team: dict[str, Any], surveillance_family: str
 ) -> None:
-    """Pharmacovigilance has no record model yet (its issue comes later): the review
-    runs on a version made by the factory."""
+    """Pharmacovigilance and medication errors have no record model yet (their
+    issues come later): the review runs on versions made by the factory."""
     declarant = team["surveillance_declarant"]
     version = DatasetVersionFactory.create(
         family=surveillance_family, upload__uploaded_by=declarant
@@ -177,21 +177,22 @@ def test_a_surveillance_family_goes_through_surveillance_then_the_data_office(
     assert version.live
 
 
-@pytest.fixture
-def surveillance_family() -> Any:
-    """A minimal pharmacovigilance family registered for the test only."""
+@pytest.fixture(params=["pharmacovigilance", "medication_errors"])
+def surveillance_family(request: Any) -> Any:
+    """A minimal Surveillance family registered for the test only."""
     from datasets.families import FAMILIES
     from datasets.pipeline.schema import FamilySchema, FieldSpec
 
-    FAMILIES["pharmacovigilance"] = FamilySchema(
-        key="pharmacovigilance",
-        label="Pharmacovigilance",
+    key = request.param
+    FAMILIES[key] = FamilySchema(
+        key=key,
+        label=key,
         fields=(FieldSpec("substance", "Substance", required=True),),
         natural_keys=(("substance",),),
         row_level=False,
     )
-    yield "pharmacovigilance"
-    del FAMILIES["pharmacovigilance"]
+    yield key
+    del FAMILIES[key]
 
 
 # -- The quality gate -----------------------------------------------------------------
@@ -648,3 +649,55 @@ def test_the_site_history_lists_filters_and_exports_the_review(
     content = b"".join(export.streaming_content)
     assert str(in_review).encode() in content
     assert "approuver la tâche".encode() in content
+
+
+def test_nobody_publishes_from_wagtails_editor(team: dict[str, Any]) -> None:
+    """The "publish" action of the editor is refused, even to administrators: only
+    the last approval publishes."""
+    version = DatasetVersionFactory.create(
+        upload__uploaded_by=team["inspection_declarant"]
+    )
+    edit = reverse("wagtailsnippets_datasets_datasetversion:edit", args=[version.pk])
+    for persona in ("data_office", "administrator"):
+        client = login(team[persona])
+        assert "action-publish" not in client.get(edit).content.decode()
+        client.post(edit, {"note": "publiée sans relecture ?", "action-publish": "1"})
+        assert DatasetVersion.objects.get(pk=version.pk).live is False
+
+
+def test_the_data_office_edits_the_workflows_in_wagtails_admin(
+    team: dict[str, Any],
+) -> None:
+    client = login(team["data_office"])
+    listing = client.get(reverse("wagtailadmin_workflows:index"))
+    assert listing.status_code == 200
+    assert "Validation – Ruptures de stock" in listing.content.decode()
+    workflow = FamilyWorkflow.workflow_for("shortages")
+    edit = client.get(reverse("wagtailadmin_workflows:edit", args=[workflow.pk]))
+    assert edit.status_code == 200
+    assert "Relecture – Inspection" in edit.content.decode()
+
+
+def test_the_disclosure_preview_suppresses_small_counts_of_aggregate_families(
+    tmp_path: Path, media: Path, small_referential: None, team: dict[str, Any]
+) -> None:
+    """Declared as aggregates only, the shortage family would publish counts per
+    year and classification: those under the threshold are shown suppressed."""
+    import dataclasses
+
+    from datasets.families import FAMILIES
+    from workflows.selectors import disclosure_preview
+
+    version = ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"])
+    row_level = disclosure_preview(version)
+    assert row_level.row_level and row_level.rows == 2 and not row_level.tables
+    original = FAMILIES["shortages"]
+    FAMILIES["shortages"] = dataclasses.replace(original, row_level=False)
+    try:
+        preview = disclosure_preview(version)
+    finally:
+        FAMILIES["shortages"] = original
+    by_label = {str(t.label): t for t in preview.tables}
+    per_class = by_label["Déclarations par classification"]
+    assert per_class.cells == 2 and per_class.suppressed == 2
+    assert all(hidden for _label, _count, hidden in per_class.rows)
