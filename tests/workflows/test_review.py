@@ -701,3 +701,18 @@ def test_the_disclosure_preview_suppresses_small_counts_of_aggregate_families(
     per_class = by_label["Déclarations par classification"]
     assert per_class.cells == 2 and per_class.suppressed == 2
     assert all(hidden for _label, _count, hidden in per_class.rows)
+
+
+def test_the_bulk_delete_action_spares_a_version_under_review(
+    in_review: DatasetVersion, team: dict[str, Any]
+) -> None:
+    draft = DatasetVersionFactory.create(
+        upload__uploaded_by=team["inspection_declarant"]
+    )
+    url = reverse("wagtail_bulk_action", args=["datasets", "datasetversion", "delete"])
+    client = login(team["inspection_declarant"])
+    response = client.post(f"{url}?id={in_review.pk}&id={draft.pk}&next=/admin/")
+    assert response.status_code == 302
+    assert DatasetVersion.objects.filter(pk=in_review.pk).exists()
+    # The same action does delete a draft never submitted (the control).
+    assert not DatasetVersion.objects.filter(pk=draft.pk).exists()
