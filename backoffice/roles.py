@@ -59,6 +59,7 @@ _DATASETS_VIEW = tuple(
 _STAFF = (
     "wagtailadmin.access_admin",
     "tasks.view_jobrun",
+    "publications.view_release",
     *_REFERENTIAL_VIEW,
     *_DATASETS_VIEW,
 )
@@ -89,6 +90,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         *_STAFF,
         *_DATASETS_WORK,
         "tasks.manage_jobrun",
+        "publications.rollback_release",
         "referential_admin.import_referential",
         "referential_admin.add_alias",
         "referential_admin.change_alias",

@@ -236,12 +236,11 @@ def review_items(
 
 
 def live_version(family: str) -> DatasetVersion | None:
-    """The family's version published last (live), or None before any."""
-    return (
-        DatasetVersion.objects.filter(family=family, live=True)
-        .order_by("-last_published_at", "-number")
-        .first()
-    )
+    """The version the family's current release shows, or None before any."""
+    from publications.models import Release
+
+    release = Release.objects.current(family)
+    return release.version if release is not None else None
 
 
 @dataclass(frozen=True)

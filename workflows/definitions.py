@@ -42,12 +42,12 @@ def family_workflows_ensure(apps: Any, schema_editor: Any = None) -> None:
     approval_model = apps.get_model("workflows", "FourEyesApprovalTask")
     family_model = apps.get_model("workflows", "FamilyWorkflow")
 
-    def type_of(model_name):
+    def type_of(model_name: str) -> Any:
         return content_type.objects.get_or_create(
             app_label="workflows", model=model_name
         )[0]
 
-    def approval(name, group_name):
+    def approval(name: str, group_name: str) -> Any:
         task = approval_model.objects.filter(name=name).first()
         if task is None:
             task = approval_model.objects.create(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,7 +14,7 @@ from wagtail.models import TaskState, WorkflowState
 from datasets.families import FAMILIES, get_family
 from datasets.models import DatasetVersion
 from datasets.selectors import review_status, versions_visible_to
-from datasets.services import record_model, version_edit_error
+from datasets.services import version_edit_error
 from workflows.models import FourEyesApprovalTask
 
 if TYPE_CHECKING:
@@ -231,13 +230,16 @@ class DisclosurePreview:
 
 def disclosure_preview(version: DatasetVersion, sample: int = 12) -> DisclosurePreview:
     """What publication will show: every row for row-level families (shortage
-    declarations concern no patient), else only aggregates, with the cells whose
-    count lies between 1 and the threshold minus one replaced by "< threshold"."""
+    declarations concern no patient), else only the family's aggregates, with the
+    disclosure control that publication applies (small counts and the cells that
+    would let them be recomputed shown as "< threshold")."""
+    from publications.aggregates import aggregate_tables
+    from publications.disclosure import TOTAL
+
     schema = get_family(version.family)
-    threshold = schema.disclosure_threshold
     preview = DisclosurePreview(
         row_level=schema.row_level,
-        threshold=threshold,
+        threshold=schema.disclosure_threshold,
         rows=version.rows_loaded,
         fields=[
             str(spec.label)
@@ -245,39 +247,26 @@ def disclosure_preview(version: DatasetVersion, sample: int = 12) -> DisclosureP
             if (version.completeness or {}).get(spec.name, 0)
         ],
     )
-    if schema.row_level or not schema.aggregates:
+    if schema.row_level:
         return preview
-    model = record_model(schema)
-    needed = sorted(
-        {name for agg in schema.aggregates for name in agg.group_by}
-        | {agg.year_of for agg in schema.aggregates if agg.year_of}
-    )
-    frame = pd.DataFrame.from_records(
-        list(model._default_manager.filter(version=version).values_list(*needed)),
-        columns=needed,
-    )
-    for aggregate in schema.aggregates:
-        keys = list(aggregate.group_by)
-        data = frame[keys].copy() if keys else pd.DataFrame(index=frame.index)
-        if aggregate.year_of:
-            data["year"] = pd.to_datetime(frame[aggregate.year_of]).dt.year
-            keys = ["year", *keys]
-        if not keys:
-            continue
-        counts = data.groupby(keys, dropna=False).size().reset_index(name="n")
-        hidden = (counts["n"] > 0) & (counts["n"] < threshold)
-        table = AggregatePreview(
-            label=str(aggregate.label),
-            cells=len(counts),
-            suppressed=int(hidden.sum()),
+    for item in aggregate_tables(version):
+        table = item.table
+        cells = [
+            cell
+            for cell in table.cells.values()
+            if cell.row != TOTAL and cell.column != TOTAL
+        ]
+        shown = AggregatePreview(
+            label=str(item.aggregate.label),
+            cells=len(cells),
+            suppressed=sum(cell.hidden for cell in cells),
         )
-        ordered = counts.assign(hidden=hidden).sort_values(
-            ["hidden", "n"], ascending=[False, False]
-        )
-        for row in ordered.head(sample).itertuples(index=False):
-            label = " · ".join(str(getattr(row, k)) for k in keys)
-            table.rows.append((label, int(row.n), bool(row.hidden)))  # type: ignore[arg-type]
-        preview.tables.append(table)
+        for cell in sorted(cells, key=lambda c: (not c.hidden, -c.count))[:sample]:
+            label = " · ".join(
+                str(part) for part in (cell.row, cell.column) if part != "n"
+            )
+            shown.rows.append((label, cell.count, cell.hidden))
+        preview.tables.append(shown)
     return preview
 
 
