@@ -1,4 +1,5 @@
-"""Root URLs: Wagtail admin under /admin/, jobs, public pages. No Django admin."""
+"""Root URLs: Wagtail admin under /admin/, public files and API, public pages.
+No Django admin."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("", include("publications.public_urls")),
 ]
 
 if settings.DEBUG:

@@ -53,6 +53,7 @@ class Release(models.Model):
     rows = models.PositiveIntegerField(_("rows"), default=0)
     changes = models.JSONField(_("changes since the previous release"), default=dict)
     disclosure = models.JSONField(_("disclosure control"), default=dict)
+    files = models.JSONField(_("open data files"), default=dict)
     is_current = models.BooleanField(_("current"), default=False)
     published_at = models.DateTimeField(_("published at"), auto_now_add=True)
     published_by = models.ForeignKey(

@@ -14,6 +14,7 @@ from wagtail.log_actions import log
 
 from backoffice.exceptions import ApplicationError, InvalidTransition, PermissionRefused
 from publications.aggregates import disclosure_metadata
+from publications.exports import release_files
 from publications.models import Release
 
 if TYPE_CHECKING:
@@ -76,6 +77,10 @@ def _switch(
         Release.objects.filter(pk=current.pk).update(is_current=False)
     release.is_current = True
     release.save()
+    # Written before the commit: the files, the tables and the pointer to the
+    # current release become visible together.
+    release.files = release_files(release)
+    Release.objects.filter(pk=release.pk).update(files=release.files)
     log(
         instance=release,
         action=f"datamed.release.{kind}",

@@ -1,0 +1,238 @@
+"""Public reads of the releases: open data files and the JSON API (/api/v1/).
+Only the current release (or a named past one) is ever read: never a version
+that was not approved."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.core.paginator import EmptyPage, Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.urls import reverse
+from django.utils.http import http_date, quote_etag
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from datasets.families import FAMILIES, get_family
+from datasets.services import record_model
+from publications.models import Release
+
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+    "json": ("application/json", "json"),
+    "schema": ("application/json", "schema.json"),
+    "datapackage": ("application/json", "json"),
+}
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def _release(family: str, number: int | None) -> Release:
+    if family not in FAMILIES:
+        raise Http404
+    if number is None:
+        release = Release.objects.current(family)
+    else:
+        release = Release.objects.filter(family=family, number=number).first()
+    if release is None:
+        raise Http404
+    return release
+
+
+def _not_modified(request: HttpRequest, etag: str, modified: Any) -> bool:
+    if request.headers.get("If-None-Match") == etag:
+        return True
+    return False
+
+
+def _cached(response: HttpResponseBase, etag: str, modified: Any) -> HttpResponseBase:
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified.timestamp())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_GET
+def release_file_view(
+    request: HttpRequest, family: str, fmt: str, number: int | None = None
+) -> HttpResponseBase:
+    """A file of the current release ("derniere") or of release ``number``."""
+    if fmt not in FORMATS:
+        raise Http404
+    release = _release(family, number)
+    info = release.files.get(fmt)
+    if not info or not default_storage.exists(info["path"]):
+        raise Http404
+    etag = quote_etag(info["sha256"])
+    if _not_modified(request, etag, release.published_at):
+        return _cached(HttpResponse(status=304), etag, release.published_at)
+    content_type, _extension = FORMATS[fmt]
+    response = FileResponse(
+        default_storage.open(info["path"], "rb"),
+        content_type=content_type,
+        as_attachment=fmt in ("csv", "xlsx"),
+        filename=info["path"].rsplit("/", 1)[-1],
+    )
+    return _cached(response, etag, release.published_at)
+
+
+def _release_json(release: Release) -> dict[str, Any]:
+    files = {
+        fmt: {
+            "url": reverse(
+                "public_release_file",
+                kwargs={"family": release.family, "number": release.number, "fmt": fmt},
+            ),
+            "sha256": info["sha256"],
+            "bytes": info["size"],
+        }
+        for fmt, info in release.files.items()
+    }
+    return {
+        "family": release.family,
+        "number": release.number,
+        "kind": release.kind,
+        "current": release.is_current,
+        "published_at": release.published_at.isoformat(),
+        "note": release.note,
+        "rows": release.rows,
+        "changes": release.changes,
+        "disclosure": release.disclosure,
+        "files": files,
+    }
+
+
+@require_GET
+def api_releases_view(request: HttpRequest) -> JsonResponse:
+    """Every release, newest first; ``?family=`` narrows to one family."""
+    releases = Release.objects.all().order_by("family", "-number")
+    family = request.GET.get("family")
+    if family:
+        releases = releases.filter(family=family)
+    return JsonResponse(
+        {"results": [_release_json(r) for r in releases]},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def _parse_date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(name) from None
+
+
+@require_GET
+def api_records_view(request: HttpRequest, family: str) -> HttpResponseBase:
+    """The records of the family's current release, filtered and paginated.
+
+    Filters: ``cis``, ``cip13``, ``substance`` (contains, any case), ``atc``
+    (prefix), ``date_from``/``date_to`` (on the family's first date field).
+    Answers 304 when ``If-None-Match`` matches: the ETag changes with the
+    release and the query.
+    """
+    release = _release(family, None)
+    schema = get_family(family)
+    if not schema.row_level:
+        return JsonResponse(
+            {"error": _("This family is only published as aggregates.")}, status=404
+        )
+    etag = quote_etag(
+        hashlib.sha256(f"{release.pk}:{request.GET.urlencode()}".encode()).hexdigest()[
+            :32
+        ]
+    )
+    if _not_modified(request, etag, release.published_at):
+        return _cached(HttpResponse(status=304), etag, release.published_at)
+    try:
+        date_from = _parse_date(request.GET.get("date_from"), "date_from")
+        date_to = _parse_date(request.GET.get("date_to"), "date_to")
+        page_size = min(int(request.GET.get("page_size", PAGE_SIZE)), MAX_PAGE_SIZE)
+        page_number = int(request.GET.get("page", 1))
+    except ValueError as exc:
+        return JsonResponse(
+            {"error": _("Invalid parameter: %(name)s.") % {"name": exc.args[0]}},
+            status=400,
+        )
+    names = [*schema.field_names, "matched_cis"]
+    rows = record_model(schema)._default_manager.filter(version=release.version)
+    if cis := request.GET.get("cis"):
+        field_names = set(schema.field_names)
+        condition = Q(matched_cis=cis)
+        if "cis" in field_names:
+            condition |= Q(cis=cis)
+        rows = rows.filter(condition)
+    if cip13 := request.GET.get("cip13"):
+        rows = rows.filter(cip13=cip13)
+    if substance := request.GET.get("substance"):
+        rows = rows.filter(substance__icontains=substance)
+    if atc := request.GET.get("atc"):
+        rows = rows.filter(atc__startswith=atc.upper())
+    first_date = next((s.name for s in schema.fields if s.type == "date"), None)
+    if first_date and date_from:
+        rows = rows.filter(**{f"{first_date}__gte": date_from})
+    if first_date and date_to:
+        rows = rows.filter(**{f"{first_date}__lte": date_to})
+    paginator = Paginator(rows.order_by("row_number").values(*names), page_size)
+    try:
+        page = paginator.page(page_number)
+    except EmptyPage:
+        return JsonResponse({"error": _("This page does not exist.")}, status=404)
+    base = request.build_absolute_uri(request.path)
+    query = request.GET.copy()
+
+    def link(number: int) -> str:
+        query["page"] = str(number)
+        return f"{base}?{query.urlencode()}"
+
+    body = {
+        "release": release.number,
+        "count": paginator.count,
+        "page": page.number,
+        "pages": paginator.num_pages,
+        "next": link(page.next_page_number()) if page.has_next() else None,
+        "previous": link(page.previous_page_number()) if page.has_previous() else None,
+        "results": [
+            {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
+            for row in page.object_list
+        ],
+    }
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False), content_type="application/json"
+    )
+    return _cached(response, etag, release.published_at)
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+@require_GET
+def api_openapi_view(request: HttpRequest) -> JsonResponse:
+    from publications.catalogue import openapi_document
+
+    return JsonResponse(
+        openapi_document(_base(request)), json_dumps_params={"ensure_ascii": False}
+    )
+
+
+@require_GET
+def api_catalogue_view(request: HttpRequest) -> HttpResponse:
+    from publications.catalogue import dcat_catalogue
+
+    return HttpResponse(
+        json.dumps(dcat_catalogue(_base(request)), ensure_ascii=False),
+        content_type="application/ld+json",
+    )

@@ -1,0 +1,175 @@
+"""Open data files of a release (Table Schema valid, formulas neutralised,
+checksums, stable URLs) and the public API (filters, pagination, ETag, OpenAPI,
+DCAT-AP)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from publications.models import Release
+from tests.publications.test_releases import approve
+from tests.workflows.test_review import MATCHED_ROWS, ingest
+
+pytestmark = pytest.mark.django_db
+
+ROWS = MATCHED_ROWS + (
+    '21-8;ouvert;Rupture de stock;10/03/2024;3400935955838;=HYPERLINK("x")\n'
+)
+
+
+@pytest.fixture
+def released(
+    tmp_path: Path, media: Path, small_referential: None, team: dict[str, Any]
+) -> Release:
+    version = ingest(tmp_path, ROWS, team["inspection_declarant"])
+    approve(version, team)
+    return Release.objects.get(family="shortages", is_current=True)
+
+
+def body(response: Any) -> bytes:
+    if hasattr(response, "streaming_content"):
+        return b"".join(response.streaming_content)
+    return bytes(response.content)
+
+
+def test_the_files_are_valid_against_their_table_schema(
+    released: Release, media: Path
+) -> None:
+    from frictionless import system, validate
+
+    folder = media / "releases" / "shortages" / str(released.number)
+    with system.use_context(trusted=True):
+        report = validate(str(folder / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    package = json.loads((folder / "datapackage.json").read_text())
+    assert package["licenses"][0]["name"] == "etalab-2.0"
+    assert package["datamed"]["rows"] == released.rows == 3
+    assert package["datamed"]["period"]["start"] == "2024-02-01"
+    for fmt in ("csv", "xlsx", "json", "schema"):
+        info = released.files[fmt]
+        content = (media / info["path"]).read_bytes()
+        assert hashlib.sha256(content).hexdigest() == info["sha256"]
+
+
+def test_formulas_are_neutralised_in_the_csv_and_the_workbook(
+    released: Release, media: Path
+) -> None:
+    text = (media / released.files["csv"]["path"]).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[-1]["product_name"] == '\'=HYPERLINK("x")'
+    book = openpyxl.load_workbook(media / released.files["xlsx"]["path"])
+    values = [cell.value for row in book.active.iter_rows() for cell in row]
+    assert '\'=HYPERLINK("x")' in values
+    assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+    data = json.loads((media / released.files["json"]["path"]).read_text())
+    assert data[-1]["product_name"] == '=HYPERLINK("x")'  # JSON keeps the value
+
+
+def test_the_latest_and_numbered_urls_serve_the_files_with_an_etag(
+    released: Release,
+) -> None:
+    client = Client()
+    latest = client.get(
+        reverse("public_latest_file", kwargs={"family": "shortages", "fmt": "csv"})
+    )
+    assert latest.status_code == 200
+    assert latest["ETag"] == f'"{released.files["csv"]["sha256"]}"'
+    assert "attachment" in latest["Content-Disposition"]
+    numbered = client.get(
+        reverse(
+            "public_release_file",
+            kwargs={"family": "shortages", "number": 1, "fmt": "csv"},
+        )
+    )
+    assert body(numbered) == body(latest)
+    again = client.get(
+        reverse("public_latest_file", kwargs={"family": "shortages", "fmt": "csv"}),
+        HTTP_IF_NONE_MATCH=latest["ETag"],
+    )
+    assert again.status_code == 304
+    assert client.get("/donnees/inconnue/derniere/csv/").status_code == 404
+    assert client.get("/donnees/shortages/derniere/exe/").status_code == 404
+
+
+def test_the_api_filters_paginates_and_answers_304(released: Release) -> None:
+    client = Client()
+    url = reverse("api_records", args=["shortages"])
+    everything = client.get(url).json()
+    assert everything["count"] == 3 and everything["release"] == 1
+    assert everything["results"][0]["declared_on"] == "2024-02-01"
+    by_code = client.get(url, {"cip13": "3400935955838", "page_size": 2})
+    data = by_code.json()
+    assert (data["count"], data["pages"], len(data["results"])) == (3, 2, 2)
+    assert data["next"] and "page=2" in data["next"]
+    second = client.get(data["next"]).json()
+    assert len(second["results"]) == 1 and second["previous"]
+    dated = client.get(url, {"date_from": "2024-03-01"}).json()
+    assert [r["declaration_number"] for r in dated["results"]] == ["21-8"]
+    assert client.get(url, {"date_from": "hier"}).status_code == 400
+    assert client.get(url, {"page": 9}).status_code == 404
+    assert client.get(url, {"cis": "00000000"}).json()["count"] == 0
+    etag = by_code["ETag"]
+    unchanged = client.get(
+        url, {"cip13": "3400935955838", "page_size": 2}, HTTP_IF_NONE_MATCH=etag
+    )
+    assert unchanged.status_code == 304 and unchanged["Last-Modified"]
+    assert client.get(reverse("api_records", args=["inconnue"])).status_code == 404
+
+
+def test_the_api_never_shows_a_version_that_is_not_released(
+    released: Release, tmp_path: Path, team: dict[str, Any]
+) -> None:
+    draft = ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"], "b.csv")
+    assert draft.live is False
+    data = Client().get(reverse("api_records", args=["shortages"])).json()
+    assert data["release"] == released.number and data["count"] == 3
+
+
+def test_the_releases_list_links_the_files(released: Release) -> None:
+    client = Client()
+    data = client.get(reverse("api_releases"), {"family": "shortages"}).json()
+    (entry,) = data["results"]
+    assert (entry["number"], entry["current"], entry["rows"]) == (1, True, 3)
+    assert entry["changes"]["added"] == 3
+    csv_file = entry["files"]["csv"]
+    assert csv_file["sha256"] == released.files["csv"]["sha256"]
+    assert client.get(csv_file["url"]).status_code == 200
+    assert client.get(reverse("api_releases"), {"family": "x"}).json() == {
+        "results": []
+    }
+
+
+def test_the_openapi_document_and_the_dcat_catalogue(released: Release) -> None:
+    import rdflib
+
+    client = Client()
+    document = client.get(reverse("api_openapi")).json()
+    assert document["openapi"].startswith("3.")
+    assert "/{family}/records/" in document["paths"]
+    parameters = {
+        p["name"] for p in document["paths"]["/{family}/records/"]["get"]["parameters"]
+    }
+    assert {"cis", "cip13", "substance", "atc", "date_from", "date_to"} <= parameters
+
+    response = client.get(reverse("api_catalogue"))
+    assert response["Content-Type"] == "application/ld+json"
+    graph = rdflib.Graph().parse(data=response.content, format="json-ld")
+    dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    dct = rdflib.Namespace("http://purl.org/dc/terms/")
+    datasets = list(graph.subjects(rdflib.RDF.type, dcat.Dataset))
+    assert len(datasets) == 1
+    distributions = list(graph.objects(datasets[0], dcat.distribution))
+    assert len(distributions) == 3
+    urls = {str(graph.value(d, dcat.downloadURL)) for d in distributions}
+    assert any(url.endswith("/donnees/shortages/derniere/csv/") for url in urls)
+    assert str(graph.value(datasets[0], dct.identifier)) == "shortages"
