@@ -100,7 +100,7 @@ def _menu_names(user: Any) -> set[str]:
 
 
 def test_menus_shown_to_each_role(personas: dict[str, Any]) -> None:
-    staff = {"jobs", "referential", "datasets"}
+    staff = {"jobs", "referential", "datasets", "publications"}
     expected = {
         # Only a directorate owning a family with extracts gets the upload entry.
         "inspection_declarant": staff | {"deposer-un-extrait"},
