@@ -4,10 +4,13 @@ JSON API. Mounted at the root, before Wagtail's pages."""
 from __future__ import annotations
 
 from django.urls import path
+from wagtail.contrib.sitemaps.views import sitemap
 
 from publications import public_views as views
 
 urlpatterns = [
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("robots.txt", views.robots_view, name="robots"),
     path(
         "donnees/<str:family>/derniere/<str:fmt>/",
         views.release_file_view,

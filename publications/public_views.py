@@ -236,3 +236,15 @@ def api_catalogue_view(request: HttpRequest) -> HttpResponse:
         json.dumps(dcat_catalogue(_base(request)), ensure_ascii=False),
         content_type="application/ld+json",
     )
+
+
+@require_GET
+def robots_view(request: HttpRequest) -> HttpResponse:
+    """Everything public may be indexed, the back office may not."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Allow: /",
+        f"Sitemap: {_base(request)}/sitemap.xml",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "workflows",
     "publications",
     "wagtail.contrib.settings",
+    "wagtail.contrib.routable_page",
+    "django.contrib.sitemaps",
     "wagtail.contrib.redirects",
     "wagtail.sites",
     "wagtail.users",
@@ -46,7 +48,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.sitemaps",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,95 @@
+"""The public portal: one routable Wagtail page serving the home (search), a page
+per speciality (identity from the referential, shortage history from the
+current release) and the dataset catalogue. Built from published data only:
+current releases and the referential, never a version under review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.models import Page
+
+from publications import portal
+
+#: What django-dsfr's header and footer read (its context processor would query
+#: the database on every render, admin pages included).
+SITE_CONFIG = {
+    "site_title": "DataMed",
+    "site_tagline": gettext_lazy("Public data on medicines from the ANSM"),
+    "header_brand_html": "République<br>française",
+    "footer_brand_html": "République<br>française",
+    "footer_description": gettext_lazy(
+        "DataMed publishes the ANSM's data on medicines: drug shortages and, "
+        "soon, adverse effects and medication errors. Small counts are never "
+        "published."
+    ),
+}
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any]
+) -> HttpResponse:
+    return TemplateResponse(request, template, {"SITE_CONFIG": SITE_CONFIG, **context})
+
+
+class PortalPage(RoutablePageMixin, Page):
+    """The public site's root page (one per site)."""
+
+    max_count = 1
+    subpage_types: list[str] = []
+    template = "publications/portal_home.html"
+
+    class Meta:
+        verbose_name = gettext_lazy("public portal")
+
+    @path("")
+    def home(self, request: HttpRequest) -> HttpResponse:
+        query = request.GET.get("q", "").strip()
+        return _render(
+            request,
+            "publications/portal_home.html",
+            {
+                "page": self,
+                "query": query,
+                "search": portal.search(query) if query else None,
+                "releases": portal.current_releases(),
+                "title": _("Medicines: shortages and public data"),
+            },
+        )
+
+    @path("medicament/<str:cis>/")
+    def speciality(self, request: HttpRequest, cis: str) -> HttpResponse:
+        detail = portal.speciality_page(cis)
+        if detail is None:
+            raise Http404
+        return _render(
+            request,
+            "publications/portal_speciality.html",
+            {"page": self, "detail": detail, "title": detail.speciality.name},
+        )
+
+    @path("jeux-de-donnees/")
+    def catalogue(self, request: HttpRequest) -> HttpResponse:
+        return _render(
+            request,
+            "publications/portal_catalogue.html",
+            {
+                "page": self,
+                "families": portal.catalogue(),
+                "title": _("Datasets"),
+            },
+        )
+
+    def get_sitemap_urls(self, request: Any = None) -> list[dict[str, Any]]:
+        base = self.get_full_url(request)
+        urls = [{"location": base}, {"location": base + "jeux-de-donnees/"}]
+        urls.extend(
+            {"location": base + f"medicament/{cis}/"}
+            for cis in portal.specialities_with_shortages()
+        )
+        return urls

@@ -1,0 +1,215 @@
+"""Reads of the public portal, from published data only: the current release of
+each family and the referential. Results that depend on a release are cached
+under a key holding its id, so a new release invalidates them by itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+
+from datasets.families import FAMILIES, get_family
+from datasets.services import record_model
+from publications.models import Release
+
+SEARCH_LIMIT = 30
+SHORTAGES = "shortages"
+
+
+@dataclass
+class SearchResult:
+    specialities: list[Any]
+    suggestions: list[Any] = field(default_factory=list)
+
+
+def _names_index() -> tuple[list[str], list[str]]:
+    """Folded speciality names and their CIS, cached per state of the referential."""
+    from referential_admin.matching import normalise_label
+    from referential_admin.models import ReferentialImport, Speciality
+
+    latest = (
+        ReferentialImport.objects.order_by("-pk").values_list("pk", flat=True).first()
+    )
+    key = f"portal:names:{latest}:{Speciality.objects.count()}"
+    cached = cache.get(key)
+    if cached is None:
+        rows = list(Speciality.objects.values_list("cis", "name"))
+        cached = ([normalise_label(name) for _cis, name in rows], [c for c, _n in rows])
+        cache.set(key, cached, 3600)
+    return cached
+
+
+def search(query: str) -> SearchResult:
+    """Specialities by name, substance, CIS or CIP13 (every word, any case or
+    accent); with nothing found, the closest names as suggestions (typos)."""
+    from rapidfuzz import fuzz, process
+
+    from referential_admin.matching import normalise_label
+    from referential_admin.models import Speciality
+    from referential_admin.selectors import speciality_search
+
+    found = list(
+        speciality_search(query)
+        .order_by("name")
+        .only("cis", "name", "pharmaceutical_form", "holders_text")[:SEARCH_LIMIT]
+    )
+    result = SearchResult(specialities=found)
+    if not found and len(query) >= 3:
+        names, codes = _names_index()
+        best = process.extract(
+            normalise_label(query), names, scorer=fuzz.WRatio, limit=5, score_cutoff=70
+        )
+        wanted = [codes[index] for _name, _score, index in best]
+        by_cis = {s.cis: s for s in Speciality.objects.filter(cis__in=wanted)}
+        result.suggestions = [by_cis[c] for c in wanted if c in by_cis]
+    return result
+
+
+def current_releases() -> list[Release]:
+    """The current release of each family, with the family's label."""
+    releases = list(
+        Release.objects.filter(is_current=True)
+        .select_related("version")
+        .order_by("family")
+    )
+    for release in releases:
+        schema = FAMILIES.get(release.family)
+        release.family_label = schema.label if schema else release.family  # type: ignore[attr-defined]
+    return releases
+
+
+@dataclass
+class Shortage:
+    number: str
+    classification: str
+    state: str
+    cause: str
+    started_on: Any
+    expected_return_on: Any
+    returned_on: Any
+    measures: str
+    open: bool
+
+
+@dataclass
+class SpecialityPage:
+    speciality: Any
+    detail: Any
+    release: Release | None
+    shortages: list[Shortage]
+
+    @property
+    def current_shortages(self) -> list[Shortage]:
+        return [s for s in self.shortages if s.open]
+
+    @property
+    def substances(self) -> list[Any]:
+        """Active substances (BDPM "SA" rows; all rows when none is marked)."""
+        compositions = self.detail.compositions
+        active = [c for c in compositions if c.component_nature == "SA"]
+        return active or compositions
+
+
+def _label(schema: Any, name: str, code: Any) -> str:
+    if code in (None, ""):
+        return ""
+    return str(schema.field(name).vocabulary.get(code, code))
+
+
+def shortages_of(cis: str) -> tuple[Release | None, list[Shortage]]:
+    """The shortage declarations of a speciality in the current release, newest
+    first (cached per release)."""
+    release = Release.objects.current(SHORTAGES)
+    if release is None:
+        return None, []
+    key = f"portal:shortages:{release.pk}:{cis}"
+    cached = cache.get(key)
+    if cached is not None:
+        return release, cached
+    schema = get_family(SHORTAGES)
+    rows = (
+        record_model(schema)
+        ._default_manager.filter(version=release.version, matched_cis=cis)
+        .order_by("-started_on", "-declared_on", "-row_number")
+        .values(
+            "declaration_number",
+            "classification",
+            "state",
+            "cause",
+            "started_on",
+            "expected_return_on",
+            "returned_on",
+            "measures",
+        )
+    )
+    shortages = [
+        Shortage(
+            number=row["declaration_number"] or "",
+            classification=_label(schema, "classification", row["classification"]),
+            state=_label(schema, "state", row["state"]),
+            cause=_label(schema, "cause", row["cause"]),
+            started_on=row["started_on"],
+            expected_return_on=row["expected_return_on"],
+            returned_on=row["returned_on"],
+            measures=row["measures"] or "",
+            open=row["returned_on"] is None and row["state"] != "ferme",
+        )
+        for row in rows
+    ]
+    cache.set(key, shortages, 3600)
+    return release, shortages
+
+
+def speciality_page(cis: str) -> SpecialityPage | None:
+    """Identity of the speciality (referential) and its shortage history."""
+    from referential_admin.models import Speciality
+    from referential_admin.selectors import speciality_detail
+
+    speciality = (
+        Speciality.objects.filter(cis=cis).select_related("atc").first()
+        if cis.isdigit()
+        else None
+    )
+    if speciality is None:
+        return None
+    release, shortages = shortages_of(cis)
+    return SpecialityPage(
+        speciality=speciality,
+        detail=speciality_detail(speciality),
+        release=release,
+        shortages=shortages,
+    )
+
+
+def catalogue() -> list[dict[str, Any]]:
+    """Each family with its current release and its release history."""
+    releases: dict[str, list[Release]] = {}
+    for release in Release.objects.select_related("version").order_by(
+        "family", "-number"
+    ):
+        releases.setdefault(release.family, []).append(release)
+    return [
+        {
+            "key": key,
+            "label": FAMILIES[key].label if key in FAMILIES else key,
+            "current": next((r for r in history if r.is_current), None),
+            "history": history,
+        }
+        for key, history in releases.items()
+    ]
+
+
+def specialities_with_shortages() -> list[str]:
+    release = Release.objects.current(SHORTAGES)
+    if release is None:
+        return []
+    schema = get_family(SHORTAGES)
+    return list(
+        record_model(schema)
+        ._default_manager.filter(version=release.version)
+        .exclude(matched_cis=None)
+        .order_by()
+        .values_list("matched_cis", flat=True)
+        .distinct()
+    )

@@ -1,0 +1,94 @@
+"""The public portal: search, speciality pages with their shortage history from
+the current release only, the dataset catalogue, sitemap and robots.txt. Every
+page is rendered on the server (no JavaScript needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from publications.models import Release
+from publications.services import release_rollback
+from tests.datasets.conftest import DOLIPRANE
+from tests.publications.test_releases import approve
+from tests.workflows.test_review import MATCHED_ROWS, ingest
+
+pytestmark = pytest.mark.django_db
+
+
+def html(url: str, **params: Any) -> str:
+    response = Client().get(url, params)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode()
+
+
+def test_the_home_page_searches_by_name_substance_and_codes(
+    small_referential: None,
+) -> None:
+    page = html("/")
+    assert '<form method="get"' in page and 'name="q"' in page
+    for query in ("doliprane", "DOLIPRANE 1000", DOLIPRANE, "3400935955838"):
+        assert f"/medicament/{DOLIPRANE}/" in html("/", q=query), query
+    nothing = html("/", q="zzzz")
+    assert "Aucun médicament ne correspond" in nothing
+
+
+def test_a_misspelt_name_gets_suggestions(small_referential: None) -> None:
+    page = html("/", q="dolipranne")
+    assert "Vouliez-vous dire" in page
+    assert f"/medicament/{DOLIPRANE}/" in page
+
+
+def test_a_speciality_page_shows_the_published_shortages_only(
+    tmp_path: Path, media: Path, small_referential: None, team: dict[str, Any]
+) -> None:
+    url = f"/medicament/{DOLIPRANE}/"
+    page = html(url)
+    assert "DOLIPRANE" in page and "3400935955838" in page
+    assert "Aucune donnée de rupture n’a encore été publiée." in page
+    version = ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"])
+    assert "21-1" not in html(url)  # a draft is never shown
+    approve(version, team)
+    page = html(url)
+    assert "21-1" in page and "21-2" in page
+    assert "Rupture de stock" in page and "Risque de rupture" in page
+    assert "publication 1" in page
+    assert Client().get("/medicament/99999999/").status_code == 404
+    assert Client().get("/medicament/abc/").status_code == 404
+
+
+def test_the_catalogue_lists_releases_downloads_and_rollbacks(
+    tmp_path: Path, media: Path, small_referential: None, team: dict[str, Any]
+) -> None:
+    assert "Rien n’a encore été publié." in html("/jeux-de-donnees/")
+    approve(ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"]), team)
+    second = MATCHED_ROWS.replace("21-2", "21-5")
+    approve(ingest(tmp_path, second, team["inspection_declarant"], "b.csv"), team)
+    release_rollback(
+        family="shortages", user=team["data_office"], note="Version 2 incomplète."
+    )
+    page = html("/jeux-de-donnees/")
+    assert "Ruptures et risques de rupture de stock" in page
+    assert "/donnees/shortages/derniere/csv/" in page
+    assert "/donnees/shortages/publication/2/csv/" in page
+    assert "Version 2 incomplète." in page and "retour arrière" in page
+    assert Release.objects.count() == 3
+
+
+def test_sitemap_and_robots(
+    tmp_path: Path, media: Path, small_referential: None, team: dict[str, Any]
+) -> None:
+    approve(ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"]), team)
+    sitemap = html("/sitemap.xml")
+    assert f"/medicament/{DOLIPRANE}/" in sitemap and "/jeux-de-donnees/" in sitemap
+    robots = html("/robots.txt")
+    assert "Disallow: /admin/" in robots and "sitemap.xml" in robots
+
+
+def test_pages_carry_canonical_and_open_graph_tags(small_referential: None) -> None:
+    page = html(f"/medicament/{DOLIPRANE}/")
+    assert '<link rel="canonical"' in page and 'property="og:title"' in page
+    assert "<script" not in page.split("<main", 1)[1].split("</main>", 1)[0]
