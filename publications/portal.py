@@ -86,6 +86,7 @@ class Shortage:
     state: str
     cause: str
     started_on: Any
+    declared_on: Any
     expected_return_on: Any
     returned_on: Any
     measures: str
@@ -123,7 +124,7 @@ def shortages_of(cis: str) -> tuple[Release | None, list[Shortage]]:
     release = Release.objects.current(SHORTAGES)
     if release is None:
         return None, []
-    key = f"portal:shortages:{release.pk}:{cis}"
+    key = f"portal:shortages:v2:{release.pk}:{cis}"
     cached = cache.get(key)
     if cached is not None:
         return release, cached
@@ -138,6 +139,7 @@ def shortages_of(cis: str) -> tuple[Release | None, list[Shortage]]:
             "state",
             "cause",
             "started_on",
+            "declared_on",
             "expected_return_on",
             "returned_on",
             "measures",
@@ -150,6 +152,7 @@ def shortages_of(cis: str) -> tuple[Release | None, list[Shortage]]:
             state=_label(schema, "state", row["state"]),
             cause=_label(schema, "cause", row["cause"]),
             started_on=row["started_on"],
+            declared_on=row["declared_on"],
             expected_return_on=row["expected_return_on"],
             returned_on=row["returned_on"],
             measures=row["measures"] or "",

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.workflows.conftest import team  # noqa: F401
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "e2e-screenshots"
 CHROMIUM_ARGS = [
     "--headless",
