@@ -5,8 +5,12 @@ current releases and the referential, never a version under review."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -15,6 +19,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Page
 
 from publications import portal
+from publications.models import Release
 
 #: What django-dsfr's header and footer read (its context processor would query
 #: the database on every render, admin pages included).
@@ -37,6 +42,49 @@ def _render(
     return TemplateResponse(request, template, {"SITE_CONFIG": SITE_CONFIG, **context})
 
 
+#: Seconds a rendered public page stays cached (its key changes with every new
+#: release or referential import anyway).
+PAGE_CACHE_SECONDS = 3600
+
+
+def _published_state() -> str:
+    """What the public pages depend on: the current releases and the referential."""
+    from referential_admin.models import ReferentialImport
+
+    releases = list(
+        Release.objects.filter(is_current=True)
+        .order_by("family")
+        .values_list("pk", flat=True)
+    )
+    referential = (
+        ReferentialImport.objects.order_by("-pk").values_list("pk", flat=True).first()
+    )
+    return f"{releases}:{referential}"
+
+
+def cached_route(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve a public route from the cache, keyed by the URL and the published
+    state: a publication or a rollback invalidates every page by itself."""
+
+    @wraps(view)
+    def wrapped(page: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.method != "GET":
+            return view(page, request, *args, **kwargs)
+        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        key = f"portal:page:{digest}:{_published_state()}"
+        cached = cache.get(key)
+        if cached is not None:
+            return HttpResponse(cached, content_type="text/html; charset=utf-8")
+        response = view(page, request, *args, **kwargs)
+        if hasattr(response, "render"):
+            response.render()
+        if response.status_code == 200:
+            cache.set(key, response.content, PAGE_CACHE_SECONDS)
+        return response
+
+    return wrapped
+
+
 class PortalPage(RoutablePageMixin, Page):
     """The public site's root page (one per site)."""
 
@@ -48,6 +96,7 @@ class PortalPage(RoutablePageMixin, Page):
         verbose_name = gettext_lazy("public portal")
 
     @path("")
+    @cached_route
     def home(self, request: HttpRequest) -> HttpResponse:
         query = request.GET.get("q", "").strip()
         return _render(
@@ -63,6 +112,7 @@ class PortalPage(RoutablePageMixin, Page):
         )
 
     @path("medicament/<str:cis>/")
+    @cached_route
     def speciality(self, request: HttpRequest, cis: str) -> HttpResponse:
         detail = portal.speciality_page(cis)
         if detail is None:
@@ -74,6 +124,7 @@ class PortalPage(RoutablePageMixin, Page):
         )
 
     @path("jeux-de-donnees/")
+    @cached_route
     def catalogue(self, request: HttpRequest) -> HttpResponse:
         return _render(
             request,

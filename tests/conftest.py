@@ -174,13 +174,16 @@ def _data_migration_rows(request: pytest.FixtureRequest) -> None:
     """Transactional tests start after a flush; depending on the order of the
     session, the rows written by data migrations are not always restored (a
     flush followed by post_migrate recreates groups and permissions, not the
-    review workflows). Make sure they exist, as they do in every real database."""
+    review workflows nor the public site's pages). Make sure they exist, as they
+    do in every real database."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not marker.kwargs.get("transaction"):
         return
     request.getfixturevalue("_django_db_helper")
     from django.apps import apps
 
+    from publications.services import portal_ensure
     from workflows.definitions import family_workflows_ensure
 
     family_workflows_ensure(apps)
+    portal_ensure()

@@ -92,3 +92,36 @@ def test_pages_carry_canonical_and_open_graph_tags(small_referential: None) -> N
     page = html(f"/medicament/{DOLIPRANE}/")
     assert '<link rel="canonical"' in page and 'property="og:title"' in page
     assert "<script" not in page.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_a_public_page_is_served_from_the_cache_until_the_next_release(
+    tmp_path: Path,
+    media: Path,
+    small_referential: None,
+    team: dict[str, Any],
+    django_assert_max_num_queries: Any,
+) -> None:
+    url = f"/medicament/{DOLIPRANE}/"
+    html(url)
+    with django_assert_max_num_queries(8):  # site, page, published state: no content
+        assert "DOLIPRANE" in html(url)
+    approve(ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"]), team)
+    assert "21-1" in html(url)  # a new release, a new key
+
+
+def test_the_public_site_is_recreated_when_missing() -> None:
+    """``portal_ensure`` (used after a flush) rebuilds the root, the portal page and
+    the default site, and changes nothing when they exist."""
+    from wagtail.models import Page, Site
+
+    from publications.pages import PortalPage
+    from publications.services import portal_ensure
+
+    first = portal_ensure()
+    assert portal_ensure() == first
+    Site.objects.all().delete()
+    Page.objects.filter(depth__gte=2).delete()
+    portal = portal_ensure()
+    assert isinstance(portal, PortalPage)
+    assert Site.objects.get(is_default_site=True).root_page_id == portal.pk
+    assert "Médicaments" in html("/")
