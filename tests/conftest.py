@@ -187,3 +187,14 @@ def _data_migration_rows(request: pytest.FixtureRequest) -> None:
 
     family_workflows_ensure(apps)
     portal_ensure()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: public pages are cached under keys
+    made of database ids, which a rolled-back test may hand out again."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -125,3 +125,13 @@ def test_the_public_site_is_recreated_when_missing() -> None:
     assert isinstance(portal, PortalPage)
     assert Site.objects.get(is_default_site=True).root_page_id == portal.pk
     assert "Médicaments" in html("/")
+
+
+def test_a_medicine_of_major_therapeutic_interest_is_flagged(
+    small_referential: None,
+) -> None:
+    from referential_admin.models import Speciality
+
+    Speciality.objects.filter(cis=DOLIPRANE).update(is_mitm=True)
+    page = html(f"/medicament/{DOLIPRANE}/")
+    assert "Médicament d’intérêt thérapeutique majeur (MITM)" in page
