@@ -123,6 +123,31 @@ class PortalPage(RoutablePageMixin, Page):
             {"page": self, "detail": detail, "title": detail.speciality.name},
         )
 
+    @path("ruptures/")
+    @cached_route
+    def shortages(self, request: HttpRequest) -> HttpResponse:
+        return _render(
+            request,
+            "publications/portal_shortages.html",
+            {
+                "page": self,
+                "statistics": portal.shortage_statistics(),
+                "title": _("Drug shortages in figures"),
+            },
+        )
+
+    @path("substance/<str:code>/")
+    @cached_route
+    def substance(self, request: HttpRequest, code: str) -> HttpResponse:
+        detail = portal.substance_page(code)
+        if detail is None:
+            raise Http404
+        return _render(
+            request,
+            "publications/portal_substance.html",
+            {"page": self, "detail": detail, "title": detail.substance.name},
+        )
+
     @path("jeux-de-donnees/")
     @cached_route
     def catalogue(self, request: HttpRequest) -> HttpResponse:
@@ -138,7 +163,11 @@ class PortalPage(RoutablePageMixin, Page):
 
     def get_sitemap_urls(self, request: Any = None) -> list[dict[str, Any]]:
         base = self.get_full_url(request)
-        urls = [{"location": base}, {"location": base + "jeux-de-donnees/"}]
+        urls = [
+            {"location": base},
+            {"location": base + "ruptures/"},
+            {"location": base + "jeux-de-donnees/"},
+        ]
         urls.extend(
             {"location": base + f"medicament/{cis}/"}
             for cis in portal.specialities_with_shortages()

@@ -216,3 +216,165 @@ def specialities_with_shortages() -> list[str]:
         .values_list("matched_cis", flat=True)
         .distinct()
     )
+
+
+@dataclass
+class CountRow:
+    label: str
+    count: int
+    share: float
+
+
+@dataclass
+class ShortageStatistics:
+    release: Release
+    total: int
+    ongoing: int
+    per_year: list[CountRow]
+    per_classification: list[CountRow]
+    per_cause: list[CountRow]
+    per_atc: list[CountRow]
+    recent: list[dict[str, Any]]
+
+
+def _rows(
+    pairs: list[tuple[Any, int]], labels: dict[Any, Any] | None = None
+) -> list[CountRow]:
+    top = max((count for _key, count in pairs), default=0) or 1
+    from django.utils.translation import gettext
+
+    return [
+        CountRow(
+            label=str((labels or {}).get(key, key))
+            if key not in (None, "")
+            else gettext("Not given"),
+            count=count,
+            share=count / top,
+        )
+        for key, count in pairs
+    ]
+
+
+def shortage_statistics() -> ShortageStatistics | None:
+    """Declarations of the current shortage release per year, classification,
+    cause and ATC main group, and the latest ongoing ones (cached per release)."""
+    from django.db.models import Count
+    from django.db.models.functions import ExtractYear, Substr
+
+    from referential_admin.models import AtcClass
+
+    release = Release.objects.current(SHORTAGES)
+    if release is None:
+        return None
+    key = f"portal:statistics:{release.pk}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    schema = get_family(SHORTAGES)
+    rows = record_model(schema)._default_manager.filter(version=release.version)
+    ongoing = rows.filter(returned_on=None).exclude(state="ferme")
+
+    def counted(
+        queryset: Any, expression: Any, order: str = "-n"
+    ) -> list[tuple[Any, int]]:
+        return [
+            (item["key"], item["n"])
+            for item in queryset.annotate(key=expression)
+            .values("key")
+            .annotate(n=Count("pk"))
+            .order_by(order)
+        ]
+
+    from django.db.models import F
+
+    atc_labels = dict(AtcClass.objects.filter(level=1).values_list("code", "label"))
+    statistics = ShortageStatistics(
+        release=release,
+        total=rows.count(),
+        ongoing=ongoing.count(),
+        per_year=_rows(counted(rows, ExtractYear("declared_on"), "key")),
+        per_classification=_rows(
+            counted(rows, F("classification")),
+            dict(schema.field("classification").vocabulary),
+        ),
+        per_cause=_rows(
+            counted(rows, F("cause")), dict(schema.field("cause").vocabulary)
+        ),
+        per_atc=_rows(
+            counted(rows.exclude(atc=None), Substr("atc", 1, 1))[:14], atc_labels
+        ),
+        recent=list(
+            ongoing.order_by("-declared_on", "-row_number").values(
+                "declaration_number",
+                "product_name",
+                "matched_cis",
+                "declared_on",
+                "classification",
+            )[:20]
+        ),
+    )
+    classification = dict(schema.field("classification").vocabulary)
+    from referential_admin.models import Speciality
+
+    names = dict(
+        Speciality.objects.filter(
+            cis__in=[i["matched_cis"] for i in statistics.recent if i["matched_cis"]]
+        ).values_list("cis", "name")
+    )
+    for item in statistics.recent:
+        item["name"] = names.get(item["matched_cis"]) or item["product_name"] or ""
+        item["classification_label"] = str(
+            classification.get(item["classification"], "")
+        )
+    cache.set(key, statistics, 3600)
+    return statistics
+
+
+@dataclass
+class SubstancePage:
+    substance: Any
+    specialities: list[dict[str, Any]]
+    release: Release | None
+
+
+def substance_page(code: str) -> SubstancePage | None:
+    """A substance, the specialities that contain it, and their shortage counts
+    in the current release."""
+    from django.db.models import Count, Q
+
+    from referential_admin.models import Composition, Substance
+
+    substance = Substance.objects.filter(code=code).first()
+    if substance is None:
+        return None
+    cis_codes = list(
+        Composition.objects.filter(substance=substance)
+        .values_list("speciality_id", flat=True)
+        .distinct()
+    )
+    from referential_admin.models import Speciality
+
+    specialities = list(
+        Speciality.objects.filter(cis__in=cis_codes)
+        .order_by("name")
+        .values("cis", "name", "holders_text")
+    )
+    release = Release.objects.current(SHORTAGES)
+    counts: dict[str, tuple[int, int]] = {}
+    if release is not None:
+        schema = get_family(SHORTAGES)
+        counts = {
+            row["matched_cis"]: (row["n"], row["ongoing"])
+            for row in record_model(schema)
+            ._default_manager.filter(version=release.version, matched_cis__in=cis_codes)
+            .values("matched_cis")
+            .annotate(
+                n=Count("pk"),
+                ongoing=Count("pk", filter=Q(returned_on=None) & ~Q(state="ferme")),
+            )
+        }
+    for item in specialities:
+        item["declarations"], item["ongoing"] = counts.get(item["cis"], (0, 0))
+    return SubstancePage(
+        substance=substance, specialities=specialities, release=release
+    )

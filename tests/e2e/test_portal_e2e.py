@@ -56,6 +56,13 @@ def test_a_visitor_finds_a_medicine_and_its_shortages(
     expect(page.get_by_text("En cours").first).to_be_visible()
     full_screenshot(page, "public-03-speciality")
 
+    page.get_by_role("link", name="Ruptures en chiffres").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Les ruptures de stock en chiffres"
+    )
+    expect(page.get_by_text("2 déclarations de ruptures")).to_be_visible()
+    full_screenshot(page, "public-05-shortages")
+
     page.goto(live_server.url + "/jeux-de-donnees/")
     expect(
         page.get_by_role("heading", name="Ruptures et risques de rupture de stock")

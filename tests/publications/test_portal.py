@@ -135,3 +135,36 @@ def test_a_medicine_of_major_therapeutic_interest_is_flagged(
     Speciality.objects.filter(cis=DOLIPRANE).update(is_mitm=True)
     page = html(f"/medicament/{DOLIPRANE}/")
     assert "Médicament d’intérêt thérapeutique majeur (MITM)" in page
+
+
+def test_the_shortages_page_counts_the_current_release(
+    tmp_path: Path, media: Path, small_referential: None, team: dict[str, Any]
+) -> None:
+    assert "Aucune donnée de rupture" in html("/ruptures/")
+    approve(ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"]), team)
+    page = html("/ruptures/")
+    assert (
+        "2 déclarations de ruptures ou de risques de rupture, dont 1 en cours" in page
+    )
+    assert "<caption>Déclarations par année de déclaration</caption>" in page
+    assert "2024" in page and "Rupture de stock" in page
+    assert f"/medicament/{DOLIPRANE}/" in page  # the ongoing one, linked
+
+
+def test_a_substance_page_lists_its_medicines_and_their_shortages(
+    tmp_path: Path, media: Path, small_referential: None, team: dict[str, Any]
+) -> None:
+    from referential_admin.models import Composition
+
+    code = (
+        Composition.objects.filter(speciality_id=DOLIPRANE)
+        .values_list("substance_id", flat=True)
+        .first()
+    )
+    assert f"/substance/{code}/" in html(f"/medicament/{DOLIPRANE}/")
+    approve(ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"]), team)
+    page = html(f"/substance/{code}/")
+    assert "PARACÉTAMOL" in page.upper()
+    assert f"/medicament/{DOLIPRANE}/" in page
+    assert "<td>2</td><td>1</td>" in page.replace("\n", "")
+    assert Client().get("/substance/inconnue/").status_code == 404
