@@ -126,12 +126,45 @@ class PortalPage(RoutablePageMixin, Page):
     @path("ruptures/")
     @cached_route
     def shortages(self, request: HttpRequest) -> HttpResponse:
+        from publications.charts import bar_chart
+
+        statistics = portal.shortage_statistics()
+        charts = {}
+        if statistics is not None:
+            declarations = _("Declarations")
+            charts = {
+                "year": bar_chart(
+                    statistics.per_year, category=_("Year"), value=declarations
+                ),
+                "classification": bar_chart(
+                    statistics.per_classification,
+                    category=_("Classification"),
+                    value=declarations,
+                    horizontal=True,
+                    sort_by_value=True,
+                ),
+                "cause": bar_chart(
+                    statistics.per_cause,
+                    category=_("Cause"),
+                    value=declarations,
+                    horizontal=True,
+                    sort_by_value=True,
+                ),
+                "atc": bar_chart(
+                    statistics.per_atc,
+                    category=_("ATC main group"),
+                    value=declarations,
+                    horizontal=True,
+                    sort_by_value=True,
+                ),
+            }
         return _render(
             request,
             "publications/portal_shortages.html",
             {
                 "page": self,
-                "statistics": portal.shortage_statistics(),
+                "statistics": statistics,
+                "charts": charts,
                 "title": _("Drug shortages in figures"),
             },
         )

@@ -149,6 +149,12 @@ def test_the_shortages_page_counts_the_current_release(
     assert "<caption>Déclarations par année de déclaration</caption>" in page
     assert "2024" in page and "Rupture de stock" in page
     assert f"/medicament/{DOLIPRANE}/" in page  # the ongoing one, linked
+    # Charts are SVG rendered on the server, each with its sentence.
+    # One chart per breakdown of at least two categories: here the two
+    # classifications (one year, one cause, no ATC code: their tables say it).
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]
+    assert main.count("<svg") == 1 and "<script" not in main
+    assert "1 sur 2 déclarations" in page
 
 
 def test_a_substance_page_lists_its_medicines_and_their_shortages(

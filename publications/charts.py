@@ -1,0 +1,81 @@
+"""Charts of the public pages: Vega-Lite specifications (altair) rendered to SVG
+on the server (vl-convert, no CDN, no script in the page). Each chart comes with
+a sentence that says what it shows; the page also gives its data as a table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+BLUE_FRANCE = "#000091"
+
+
+@dataclass
+class Chart:
+    svg: SafeString
+    summary: str
+
+
+def bar_chart(
+    rows: Sequence[Any],
+    *,
+    category: str,
+    value: str,
+    horizontal: bool = False,
+    sort_by_value: bool = False,
+) -> Chart | None:
+    """A bar chart of rows with ``label`` and ``count``; None without data."""
+    import altair as alt
+    import pandas as pd
+    import vl_convert
+
+    if len(rows) < 2:
+        return None  # one bar says nothing a sentence does not
+    frame = pd.DataFrame(
+        {"label": [str(r.label) for r in rows], "count": [int(r.count) for r in rows]}
+    )
+    order: Any = "-x" if sort_by_value else None
+    category_axis = alt.Y if horizontal else alt.X
+    value_axis = alt.X if horizontal else alt.Y
+    chart = (
+        alt.Chart(frame)
+        .mark_bar(color=BLUE_FRANCE)
+        .encode(
+            category_axis(
+                "label:N",
+                title=category,
+                sort=order if horizontal else None,
+                axis=alt.Axis(labelLimit=260, labelAngle=0),
+            ),
+            value_axis(
+                "count:Q",
+                title=value,
+                axis=alt.Axis(format="d", tickMinStep=1),
+            ),
+            tooltip=["label", "count"],
+        )
+        .properties(
+            width=420 if horizontal else max(220, 48 * len(frame)),
+            height=max(120, 26 * len(frame)) if horizontal else 220,
+        )
+        .configure_axis(
+            labelFont="Marianne, Arial",
+            titleFont="Marianne, Arial",
+            labelFontSize=12,
+            titleFontSize=12,
+        )
+        .configure_view(stroke=None)
+    )
+    svg = vl_convert.vegalite_to_svg(chart.to_json())
+    top = max(rows, key=lambda r: r.count)
+    total = sum(int(r.count) for r in rows)
+    summary = _("The largest is “%(label)s”: %(value)s of %(total)s declarations.") % {
+        "total": total,
+        "label": top.label,
+        "value": top.count,
+    }
+    return Chart(svg=mark_safe(svg), summary=summary)  # noqa: S308 - generated SVG
