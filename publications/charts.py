@@ -20,6 +20,16 @@ class Chart:
     summary: str
 
 
+def _count_axis(frame: Any) -> Any:
+    """Whole numbers only: every value up to ten, else Vega's own steps."""
+    import altair as alt
+
+    top = int(frame["count"].max())
+    if top <= 10:
+        return alt.Axis(format="d", values=list(range(top + 1)))
+    return alt.Axis(format="d", tickMinStep=1)
+
+
 def bar_chart(
     rows: Sequence[Any],
     *,
@@ -51,11 +61,7 @@ def bar_chart(
                 sort=order if horizontal else None,
                 axis=alt.Axis(labelLimit=260, labelAngle=0),
             ),
-            value_axis(
-                "count:Q",
-                title=value,
-                axis=alt.Axis(format="d", tickMinStep=1),
-            ),
+            value_axis("count:Q", title=value, axis=_count_axis(frame)),
             tooltip=["label", "count"],
         )
         .properties(
