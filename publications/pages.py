@@ -131,32 +131,26 @@ class PortalPage(RoutablePageMixin, Page):
         statistics = portal.shortage_statistics()
         charts = {}
         if statistics is not None:
-            declarations = _("Declarations")
-            charts = {
-                "year": bar_chart(
-                    statistics.per_year, category=_("Year"), value=declarations
-                ),
-                "classification": bar_chart(
+            breakdowns = (
+                ("year", statistics.per_year, _("Year"), False),
+                (
+                    "classification",
                     statistics.per_classification,
-                    category=_("Classification"),
-                    value=declarations,
-                    horizontal=True,
-                    sort_by_value=True,
+                    _("Classification"),
+                    True,
                 ),
-                "cause": bar_chart(
-                    statistics.per_cause,
-                    category=_("Cause"),
-                    value=declarations,
-                    horizontal=True,
-                    sort_by_value=True,
-                ),
-                "atc": bar_chart(
-                    statistics.per_atc,
-                    category=_("ATC main group"),
-                    value=declarations,
-                    horizontal=True,
-                    sort_by_value=True,
-                ),
+                ("cause", statistics.per_cause, _("Cause"), True),
+                ("atc", statistics.per_atc, _("ATC main group"), True),
+            )
+            charts = {
+                key: bar_chart(
+                    rows,
+                    category=label,
+                    value=_("Declarations"),
+                    horizontal=horizontal,
+                    sort_by_value=horizontal,
+                )
+                for key, rows, label, horizontal in breakdowns
             }
         return _render(
             request,
