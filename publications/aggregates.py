@@ -30,10 +30,13 @@ def _frame(version: Any, names: list[str]) -> pd.DataFrame:
 
 
 def aggregate_tables(version: Any) -> list[AggregateTable]:
-    """Each declared aggregate of the version's family as a protected two-way
-    table: rows are the first grouping (the year when the aggregate has one),
-    columns the others joined with " · " (or a single count column)."""
+    """Each declared aggregate of the version's family as a two-way table: rows
+    are the first grouping (the year when the aggregate has one), columns the
+    others joined with " · " (or a single count column). Families published as
+    aggregates only get disclosure control; row-level families (their rows are
+    public anyway) get their counts as they are."""
     schema = get_family(version.family)
+    threshold = 1 if schema.row_level else schema.disclosure_threshold
     if not schema.aggregates:
         return []
     needed = sorted(
@@ -74,7 +77,7 @@ def aggregate_tables(version: Any) -> list[AggregateTable]:
             AggregateTable(
                 aggregate=aggregate,
                 keys=keys,
-                table=protect(matrix, threshold=schema.disclosure_threshold),
+                table=protect(matrix, threshold=threshold),
             )
         )
     return tables

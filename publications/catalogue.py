@@ -185,6 +185,26 @@ def openapi_document(base: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/{family}/aggregates/": {
+                "get": {
+                    "summary": _(
+                        "Aggregate tables of a family's current release, after "
+                        "disclosure control"
+                    ),
+                    "parameters": [
+                        {
+                            "name": "family",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "enum": sorted(FAMILIES)},
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": _("The tables")},
+                        "304": {"description": _("Unchanged since the ETag given")},
+                    },
+                }
+            },
             "/catalogue.jsonld": {
                 "get": {
                     "summary": _("DCAT-AP catalogue (JSON-LD)"),

@@ -25,4 +25,9 @@ urlpatterns = [
     path("api/v1/openapi.json", views.api_openapi_view, name="api_openapi"),
     path("api/v1/catalogue.jsonld", views.api_catalogue_view, name="api_catalogue"),
     path("api/v1/<str:family>/records/", views.api_records_view, name="api_records"),
+    path(
+        "api/v1/<str:family>/aggregates/",
+        views.api_aggregates_view,
+        name="api_aggregates",
+    ),
 ]

@@ -248,3 +248,45 @@ def robots_view(request: HttpRequest) -> HttpResponse:
         f"Sitemap: {_base(request)}/sitemap.xml",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@require_GET
+def api_aggregates_view(request: HttpRequest, family: str) -> HttpResponseBase:
+    """The aggregate tables of the family's current release, after disclosure
+    control: a hidden count is ``null`` with ``shown`` "< threshold"."""
+    from publications.aggregates import aggregate_tables
+    from publications.disclosure import TOTAL
+
+    release = _release(family, None)
+    etag = quote_etag(f"aggregates-{release.pk}")
+    if _not_modified(request, etag, release.published_at):
+        return _cached(HttpResponse(status=304), etag, release.published_at)
+    schema = get_family(family)
+    tables = []
+    for item in aggregate_tables(release.version):
+        table = item.table
+        tables.append(
+            {
+                "name": item.aggregate.name,
+                "label": str(item.aggregate.label),
+                "keys": item.keys,
+                "cells": [
+                    {
+                        "row": None if row == TOTAL else str(row),
+                        "column": None if column in (TOTAL, "n") else str(column),
+                        "count": table.value(row, column),
+                        "shown": table.shown(row, column),
+                    }
+                    for (row, column) in table.cells
+                ],
+            }
+        )
+    body = {
+        "release": release.number,
+        "threshold": None if schema.row_level else schema.disclosure_threshold,
+        "aggregates": tables,
+    }
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False), content_type="application/json"
+    )
+    return _cached(response, etag, release.published_at)

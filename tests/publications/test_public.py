@@ -173,3 +173,44 @@ def test_the_openapi_document_and_the_dcat_catalogue(released: Release) -> None:
     urls = {str(graph.value(d, dcat.downloadURL)) for d in distributions}
     assert any(url.endswith("/donnees/shortages/derniere/csv/") for url in urls)
     assert str(graph.value(datasets[0], dct.identifier)) == "shortages"
+
+
+def test_the_api_serves_the_aggregates_of_the_current_release(
+    released: Release,
+) -> None:
+    client = Client()
+    url = reverse("api_aggregates", args=["shortages"])
+    response = client.get(url)
+    data = response.json()
+    assert data["release"] == 1 and data["threshold"] is None  # row-level family
+    per_classification = next(
+        t for t in data["aggregates"] if t["name"] == "per_classification"
+    )
+    grand_total = next(
+        c
+        for c in per_classification["cells"]
+        if c["row"] is None and c["column"] is None
+    )
+    assert grand_total["count"] == 3
+    assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+def test_aggregate_families_publish_small_counts_as_less_than_the_threshold(
+    released: Release,
+) -> None:
+    """The same release read as an aggregate-only family: counts below 11 are
+    null, shown "< 11", and the tables are protected."""
+    import dataclasses
+
+    from datasets.families import FAMILIES
+
+    original = FAMILIES["shortages"]
+    FAMILIES["shortages"] = dataclasses.replace(original, row_level=False)
+    try:
+        data = Client().get(reverse("api_aggregates", args=["shortages"])).json()
+    finally:
+        FAMILIES["shortages"] = original
+    assert data["threshold"] == 11
+    cells = [c for t in data["aggregates"] for c in t["cells"]]
+    assert cells and all(c["count"] is None for c in cells if c["shown"] == "< 11")
+    assert not any(c["count"] is not None and 0 < c["count"] < 11 for c in cells)
