@@ -15,7 +15,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import StreamField
 from wagtail.models import Page
 
 from publications import portal
@@ -89,7 +92,7 @@ class PortalPage(RoutablePageMixin, Page):
     """The public site's root page (one per site)."""
 
     max_count = 1
-    subpage_types: list[str] = []
+    subpage_types = ["publications.VisualisationPage"]
     template = "publications/portal_home.html"
 
     class Meta:
@@ -200,3 +203,62 @@ class PortalPage(RoutablePageMixin, Page):
             for cis in portal.specialities_with_shortages()
         )
         return urls
+
+
+def aggregate_choices() -> list[tuple[str, str]]:
+    """Every published table a visualisation may show: "family:aggregate"."""
+    from datasets.families import FAMILIES
+
+    return [
+        (f"{key}:{aggregate.name}", f"{schema.label} – {aggregate.label}")
+        for key, schema in FAMILIES.items()
+        for aggregate in schema.aggregates
+    ]
+
+
+class PublishedTableBlock(blocks.StructBlock):
+    """A chart or a table bound to a published aggregate of a family."""
+
+    source = blocks.ChoiceBlock(choices=aggregate_choices, label=gettext_lazy("Table"))
+    title = blocks.CharBlock(label=gettext_lazy("Title"))
+
+    class Meta:
+        icon = "table"
+
+
+class VisualisationPage(Page):
+    """A page the Data Office composes from text, charts and tables of the
+    published data; published through the public pages' review workflow."""
+
+    body = StreamField(
+        [
+            ("text", blocks.RichTextBlock(label=gettext_lazy("Text"))),
+            ("chart", PublishedTableBlock(label=gettext_lazy("Chart"))),
+            ("table", PublishedTableBlock(label=gettext_lazy("Table"))),
+        ],
+        use_json_field=True,
+        blank=True,
+    )
+    content_panels = [*Page.content_panels, FieldPanel("body")]
+    parent_page_types = ["publications.PortalPage"]
+    subpage_types: list[str] = []
+    template = "publications/visualisation_page.html"
+
+    class Meta:
+        verbose_name = gettext_lazy("visualisation page")
+
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        context = super().get_context(request, *args, **kwargs)
+        context["SITE_CONFIG"] = SITE_CONFIG
+        context["title"] = self.title
+        context["blocks"] = [
+            {
+                "type": block.block_type,
+                "value": block.value,
+                "data": portal.published_table(block.value["source"])
+                if block.block_type in ("chart", "table")
+                else None,
+            }
+            for block in self.body
+        ]
+        return context

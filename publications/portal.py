@@ -378,3 +378,57 @@ def substance_page(code: str) -> SubstancePage | None:
     return SubstancePage(
         substance=substance, specialities=specialities, release=release
     )
+
+
+@dataclass
+class PublishedTable:
+    """A published aggregate for a visualisation: its protected cells, the rows'
+    totals for a chart, and whether suppression left anything to show."""
+
+    label: str
+    release: Release
+    rows: list[Any]
+    columns: list[Any]
+    cells: dict[tuple[Any, Any], str]
+    totals: list[CountRow]
+    empty: bool
+
+
+def published_table(source: str) -> PublishedTable | None:
+    """The aggregate ``family:name`` of the family's current release, after
+    disclosure control; None when the family has no release."""
+    from publications.aggregates import aggregate_tables
+    from publications.disclosure import TOTAL
+
+    family, _sep, name = source.partition(":")
+    release = Release.objects.current(family)
+    if release is None:
+        return None
+    for item in aggregate_tables(release.version):
+        if item.aggregate.name != name:
+            continue
+        table = item.table
+        cells = {
+            (row, column): table.shown(row, column)
+            for row in [*table.rows, TOTAL]
+            for column in [*table.columns, TOTAL]
+        }
+        totals = [
+            CountRow(label=str(row), count=table.value(row, TOTAL) or 0, share=0.0)
+            for row in table.rows
+            if table.value(row, TOTAL) is not None
+        ]
+        return PublishedTable(
+            label=str(item.aggregate.label),
+            release=release,
+            rows=table.rows,
+            columns=table.columns,
+            cells=cells,
+            totals=totals,
+            empty=all(
+                table.value(r, c) in (None, 0)
+                for r in table.rows
+                for c in table.columns
+            ),
+        )
+    return None

@@ -38,3 +38,34 @@ def register_release_log_actions(actions: Any) -> None:
         _("Rollback"),
         _("Previous release published again"),
     )
+
+
+@hooks.register("construct_page_action_menu")
+def visualisation_pages_publish_through_review(
+    menu_items: list[Any], request: Any, context: Any
+) -> None:
+    """A visualisation page is published by its review's approval (another Data
+    Office manager), never straight from the editor."""
+    from publications.pages import VisualisationPage
+
+    page = context.get("page")
+    parent = context.get("parent_page")
+    if isinstance(page, VisualisationPage) or (page is None and parent is not None):
+        menu_items[:] = [
+            item
+            for item in menu_items
+            if item.name not in ("action-publish", "action-unpublish")
+        ]
+
+
+@hooks.register("before_publish_page")
+def refuse_direct_publication(request: Any, page: Any) -> Any:
+    from django.core.exceptions import PermissionDenied
+
+    from publications.pages import VisualisationPage
+
+    if isinstance(page.specific, VisualisationPage):
+        raise PermissionDenied(
+            _("A visualisation page is published by its review, not from the editor.")
+        )
+    return None

@@ -12,10 +12,18 @@ from wagtail.admin.mail import GroupApprovalTaskStateSubmissionEmailNotifier
 
 
 class ReviewStepEmailNotifier(GroupApprovalTaskStateSubmissionEmailNotifier):
-    template_directory = "workflows/notifications/"
+    def get_template_set(self, instance: Any, **kwargs: Any) -> dict[str, str]:
+        from datasets.models import DatasetVersion
 
-    def get_template_base_prefix(self, instance: Any, **kwargs: Any) -> str:
-        return "review_step_"
+        if isinstance(instance.workflow_state.content_object, DatasetVersion):
+            base = "workflows/notifications/review_step_submitted"
+        else:  # pages: Wagtail's own message
+            base = "wagtailadmin/notifications/task_state_submitted"
+        return {
+            "subject": f"{base}_subject.txt",
+            "text": f"{base}.txt",
+            "html": f"{base}.html",
+        }
 
     def get_recipient_users(self, task_state: Any, **kwargs: Any) -> Any:
         from workflows.models import preparers_of
@@ -28,9 +36,12 @@ class ReviewStepEmailNotifier(GroupApprovalTaskStateSubmissionEmailNotifier):
 
     def get_context(self, task_state: Any, **kwargs: Any) -> dict[str, Any]:
         from datasets.families import FAMILIES
+        from datasets.models import DatasetVersion
 
         context = super().get_context(task_state, **kwargs)
         version = context["object"]
+        if not isinstance(version, DatasetVersion):
+            return context
         schema = FAMILIES.get(version.family)
         context["family_label"] = schema.label if schema else version.family
         context["review_url"] = (settings.WAGTAILADMIN_BASE_URL or "") + reverse(

@@ -1,0 +1,25 @@
+"""Template helpers of the portal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def cell(data: Any, row: Any, column: Any) -> str:
+    """The published text of a cell of a ``PublishedTable``."""
+    return str(data.cells.get((row, column), ""))
+
+
+@register.simple_tag
+def chart_of(data: Any, title: str) -> Any:
+    """The chart of a published table's row totals (None below two rows)."""
+    from django.utils.translation import gettext as _
+
+    from publications.charts import bar_chart
+
+    return bar_chart(data.totals, category=title, value=_("Count"))

@@ -1,0 +1,94 @@
+"""Visualisation pages: composed by a Data Office manager from text, charts and
+tables of the published data, approved by another one, then public."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from publications.pages import PortalPage, VisualisationPage
+from tests.publications.test_releases import approve
+from tests.workflows.test_review import MATCHED_ROWS, ingest, login
+from workflows.models import FourEyesRefused
+
+pytestmark = pytest.mark.django_db
+
+
+def make_page(author: Any) -> VisualisationPage:
+    portal = PortalPage.objects.get()
+    page = VisualisationPage(
+        title="Les ruptures par classification",
+        slug="ruptures-par-classification",
+        live=False,
+        body=[
+            ("text", "<p>Ce que disent les déclarations.</p>"),
+            (
+                "table",
+                {"source": "shortages:per_classification", "title": "Par classe"},
+            ),
+        ],
+    )
+    portal.add_child(instance=page)
+    page.save_revision(user=author)
+    return page
+
+
+def test_a_visualisation_page_is_approved_by_another_manager_then_public(
+    tmp_path: Path, media: Path, small_referential: None, team: dict[str, Any]
+) -> None:
+    approve(ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"]), team)
+    author, other = team["data_office"], team["data_office_2"]
+    page = make_page(author)
+    workflow = page.get_workflow()
+    assert workflow is not None and workflow.name == "Validation – Pages publiques"
+    from django.core import mail
+
+    mail.outbox.clear()
+    state = workflow.start(page, author)
+    recipients = {address for message in mail.outbox for address in message.to}
+    assert other.email in recipients and author.email not in recipients
+    task_state = state.current_task_state.specific
+    with pytest.raises(FourEyesRefused):
+        task_state.approve(user=author)
+    task_state = state.current_task_state.specific
+    task_state.refresh_from_db()
+    task_state.approve(user=other)
+    page.refresh_from_db()
+    assert page.live
+    html = Client().get(page.url).content.decode()
+    assert "Les ruptures par classification" in html
+    assert "<caption>Déclarations par classification</caption>" in html
+    assert "Ce que disent les déclarations." in html
+
+
+def test_a_visualisation_without_data_says_so(team: dict[str, Any]) -> None:
+    page = make_page(team["data_office"])
+    page.get_latest_revision().publish(user=None)
+    html = Client().get(page.url).content.decode()
+    assert "Aucune donnée à afficher en raison d’un effectif trop faible ou nul" in html
+
+
+def test_the_editor_cannot_publish_a_visualisation_directly(
+    team: dict[str, Any],
+) -> None:
+    page = make_page(team["data_office"])
+    client = login(team["data_office"])
+    edit = reverse("wagtailadmin_pages:edit", args=[page.pk])
+    assert 'name="action-publish"' not in client.get(edit).content.decode()
+    client.post(
+        edit,
+        {
+            "title": page.title,
+            "slug": page.slug,
+            "body-count": "0",
+            "comments-TOTAL_FORMS": "0",
+            "comments-INITIAL_FORMS": "0",
+            "action-publish": "1",
+        },
+    )
+    page.refresh_from_db()
+    assert page.live is False
