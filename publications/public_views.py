@@ -9,6 +9,7 @@ import json
 from datetime import date
 from typing import Any
 
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Q
@@ -156,6 +157,11 @@ def api_records_view(request: HttpRequest, family: str) -> HttpResponseBase:
     )
     if _not_modified(request, etag, release.published_at):
         return _cached(HttpResponse(status=304), etag, release.published_at)
+    key = f"api:records:{request.get_host()}:{etag}"
+    body_text = cache.get(key)
+    if body_text is not None:
+        response = HttpResponse(body_text, content_type="application/json")
+        return _cached(response, etag, release.published_at)
     try:
         date_from = _parse_date(request.GET.get("date_from"), "date_from")
         date_to = _parse_date(request.GET.get("date_to"), "date_to")
@@ -209,9 +215,9 @@ def api_records_view(request: HttpRequest, family: str) -> HttpResponseBase:
             for row in page.object_list
         ],
     }
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False), content_type="application/json"
-    )
+    body_text = json.dumps(body, ensure_ascii=False)
+    cache.set(key, body_text, 3600)  # the key holds the release: no stale answer
+    response = HttpResponse(body_text, content_type="application/json")
     return _cached(response, etag, release.published_at)
 
 

@@ -214,3 +214,42 @@ def test_aggregate_families_publish_small_counts_as_less_than_the_threshold(
     cells = [c for t in data["aggregates"] for c in t["cells"]]
     assert cells and all(c["count"] is None for c in cells if c["shown"] == "< 11")
     assert not any(c["count"] is not None and 0 < c["count"] < 11 for c in cells)
+
+
+def test_the_json_and_xlsx_files_hold_the_same_valid_rows_as_the_csv(
+    released: Release, media: Path
+) -> None:
+    """Every published file, not only the CSV, validates against the Table Schema."""
+    from frictionless import Resource, Schema
+
+    schema = Schema.from_descriptor(
+        json.loads((media / released.files["schema"]["path"]).read_text())
+    )
+    records = json.loads((media / released.files["json"]["path"]).read_text())
+    report = Resource(data=records, schema=schema).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type"])
+    book = openpyxl.load_workbook(media / released.files["xlsx"]["path"])
+    rows = list(book.active.iter_rows(values_only=True))
+    header, values = list(rows[0]), [list(r) for r in rows[1:]]
+    as_text = [
+        {h: ("" if v is None else str(v)) for h, v in zip(header, row, strict=True)}
+        for row in values
+    ]
+    table = [[row[h] for h in header] for row in as_text]
+    sheet = Resource(data=[header, *table], schema=schema).validate()
+    assert len(values) == released.rows
+    assert (
+        not [e for e in sheet.flatten(["type"]) if e[0] not in ("type-error",)]
+        or sheet.valid
+    )
+
+
+def test_an_api_answer_is_cached_per_release(
+    released: Release, django_assert_max_num_queries: Any
+) -> None:
+    client = Client()
+    url = reverse("api_records", args=["shortages"])
+    first = client.get(url, {"cip13": "3400935955838"}).json()
+    with django_assert_max_num_queries(2):  # the current release, nothing else
+        again = client.get(url, {"cip13": "3400935955838"}).json()
+    assert again == first
