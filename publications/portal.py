@@ -389,9 +389,24 @@ class PublishedTable:
     release: Release
     rows: list[Any]
     columns: list[Any]
+    labels: dict[Any, str]
     cells: dict[tuple[Any, Any], str]
     totals: list[CountRow]
     empty: bool
+
+
+def _vocabulary_labels(schema: Any, keys: list[str]) -> dict[Any, str]:
+    """French labels of the vocabulary codes a table's rows and columns show."""
+    labels: dict[Any, str] = {}
+    for name in keys:
+        if name in schema.field_names:
+            labels.update(
+                {
+                    code: str(label)
+                    for code, label in schema.field(name).vocabulary.items()
+                }
+            )
+    return labels
 
 
 def published_table(source: str) -> PublishedTable | None:
@@ -404,25 +419,36 @@ def published_table(source: str) -> PublishedTable | None:
     release = Release.objects.current(family)
     if release is None:
         return None
+    schema = get_family(family)
     for item in aggregate_tables(release.version):
         if item.aggregate.name != name:
             continue
         table = item.table
+        labels = _vocabulary_labels(schema, item.keys)
         cells = {
             (row, column): table.shown(row, column)
             for row in [*table.rows, TOTAL]
             for column in [*table.columns, TOTAL]
         }
-        totals = [
-            CountRow(label=str(row), count=table.value(row, TOTAL) or 0, share=0.0)
-            for row in table.rows
-            if table.value(row, TOTAL) is not None
-        ]
+        # Chart the dimension that varies: the columns when there are several.
+        if len(table.columns) > 1:
+            totals = [
+                CountRow(labels.get(c, str(c)), table.value(TOTAL, c) or 0, 0.0)
+                for c in table.columns
+                if table.value(TOTAL, c) is not None
+            ]
+        else:
+            totals = [
+                CountRow(labels.get(r, str(r)), table.value(r, TOTAL) or 0, 0.0)
+                for r in table.rows
+                if table.value(r, TOTAL) is not None
+            ]
         return PublishedTable(
             label=str(item.aggregate.label),
             release=release,
             rows=table.rows,
             columns=table.columns,
+            labels=labels,
             cells=cells,
             totals=totals,
             empty=all(

@@ -10,8 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from wagtail.admin.views import generic
+from wagtail.admin.widgets.button import HeaderButton
 
 from backoffice.exceptions import ApplicationError
 from datasets.families import FAMILIES
@@ -32,6 +35,27 @@ class ReleaseIndexView(generic.IndexView):
 
     def get_add_url(self) -> str | None:
         return None
+
+    @cached_property
+    def header_buttons(self) -> list[Any]:
+        """« Revenir à la publication précédente » for each family with more than
+        one release (Data Office)."""
+        if not self.request.user.has_perm("publications.rollback_release"):
+            return []
+        families = (
+            Release.objects.filter(number__gt=1, is_current=True)
+            .order_by("family")
+            .values_list("family", flat=True)
+        )
+        return [
+            HeaderButton(
+                _("Roll back – %(family)s")
+                % {"family": FAMILIES[key].label if key in FAMILIES else key},
+                url=reverse("publications_rollback", args=[key]),
+                icon_name="history",
+            )
+            for key in families
+        ]
 
 
 def rollback_view(request: HttpRequest, family: str) -> HttpResponse:

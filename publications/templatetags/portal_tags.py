@@ -16,8 +16,14 @@ def cell(data: Any, row: Any, column: Any) -> str:
 
 
 @register.simple_tag
+def label(data: Any, key: Any) -> str:
+    """The French label of a row or column key (a vocabulary code, a year)."""
+    return str(data.labels.get(key, key))
+
+
+@register.simple_tag
 def chart_of(data: Any, title: str) -> Any:
-    """The chart of a published table's row totals (None below two rows)."""
+    """The chart of a published table's totals (None below two bars)."""
     from django.utils.translation import gettext as _
 
     from publications.charts import bar_chart

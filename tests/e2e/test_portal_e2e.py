@@ -5,6 +5,7 @@ var/e2e-screenshots/public-*.png."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,11 @@ def test_a_visitor_finds_a_medicine_and_its_shortages(
     expect(page.get_by_text("En cours").first).to_be_visible()
     full_screenshot(page, "public-03-speciality")
 
+    substance = page.locator("a[href*='/substance/']").first
+    substance.click()
+    expect(page.get_by_role("link", name=speciality.name)).to_be_visible()
+    full_screenshot(page, "public-06-substance")
+
     page.get_by_role("link", name="Ruptures en chiffres").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Les ruptures de stock en chiffres"
@@ -73,3 +79,57 @@ def test_a_visitor_finds_a_medicine_and_its_shortages(
     content = Path(download.value.path()).read_text(encoding="utf-8")
     assert "25-1" in content and presentation.cip13 in content
     page.context.close()
+
+
+def test_a_visualisation_page_and_the_releases_screens(
+    live_server: Any,
+    browser: Any,
+    open_as: Any,
+    demo: None,
+    team: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    from publications.pages import PortalPage, VisualisationPage
+
+    cip13 = Presentation.objects.order_by("cip13").values_list("cip13", flat=True)[0]
+    rows = "".join(
+        f"25-{i};ouvert;Rupture de stock;0{i}/02/2025;{cip13};\n" for i in range(1, 4)
+    )
+    approve(ingest(tmp_path, rows, team["inspection_declarant"]), team)
+    visualisation = VisualisationPage(
+        title="Les ruptures en 2025",
+        slug="ruptures-2025",
+        body=[
+            ("text", "<p>Les déclarations de l’année, par classification.</p>"),
+            (
+                "chart",
+                {"source": "shortages:per_classification", "title": "Par classe"},
+            ),
+        ],
+    )
+    PortalPage.objects.get().add_child(instance=visualisation)
+    visualisation.save_revision(user=team["data_office"]).publish(user=None)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(live_server.url + visualisation.url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Les ruptures en 2025")
+    expect(page.get_by_role("columnheader", name="Rupture de stock")).to_be_visible()
+    full_screenshot(page, "public-07-visualisation")
+    page.context.close()
+
+    office = open_as("gestionnaire.dataoffice")
+    office.goto(live_server.url + "/admin/publications/")
+    expect(office.get_by_text("Publication 1").first).to_be_visible()
+    full_screenshot(office, "public-08-admin-releases")
+    second = "".join(
+        f"26-{i};ouvert;Rupture de stock;0{i}/03/2025;{cip13};\n" for i in range(1, 3)
+    )
+    approve(ingest(tmp_path, second, team["inspection_declarant"], "b.csv"), team)
+    office.goto(live_server.url + "/admin/publications/")
+    office.get_by_role("link", name=re.compile("Retour arrière")).click()
+    expect(office.get_by_label(re.compile("Note publique"))).to_be_visible()
+    full_screenshot(office, "public-09-admin-rollback")
+    office.get_by_label(re.compile("Note publique")).fill(
+        "Doublons dans la publication 2."
+    )
+    office.get_by_role("button", name="Revenir à la publication précédente").click()
+    expect(office.get_by_text("Doublons dans la publication 2.")).to_be_visible()
