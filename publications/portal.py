@@ -15,6 +15,8 @@ from publications.models import Release
 
 SEARCH_LIMIT = 30
 SHORTAGES = "shortages"
+#: Classifications that say the supply is back: never an ongoing shortage.
+ENDED_CLASSIFICATIONS = ("remise",)
 
 
 @dataclass
@@ -124,7 +126,7 @@ def shortages_of(cis: str) -> tuple[Release | None, list[Shortage]]:
     release = Release.objects.current(SHORTAGES)
     if release is None:
         return None, []
-    key = f"portal:shortages:v2:{release.pk}:{cis}"
+    key = f"portal:shortages:v3:{release.pk}:{cis}"
     cached = cache.get(key)
     if cached is not None:
         return release, cached
@@ -156,7 +158,9 @@ def shortages_of(cis: str) -> tuple[Release | None, list[Shortage]]:
             expected_return_on=row["expected_return_on"],
             returned_on=row["returned_on"],
             measures=row["measures"] or "",
-            open=row["returned_on"] is None and row["state"] != "ferme",
+            open=row["returned_on"] is None
+            and row["state"] != "ferme"
+            and row["classification"] not in ENDED_CLASSIFICATIONS,
         )
         for row in rows
     ]
@@ -259,20 +263,24 @@ def shortage_statistics() -> ShortageStatistics | None:
     """Declarations of the current shortage release per year, classification,
     cause and ATC main group, and the latest ongoing ones (cached per release)."""
     from django.db.models import Count
-    from django.db.models.functions import ExtractYear, Substr
+    from django.db.models.functions import Coalesce, ExtractYear, Substr
 
     from referential_admin.models import AtcClass
 
     release = Release.objects.current(SHORTAGES)
     if release is None:
         return None
-    key = f"portal:statistics:{release.pk}"
+    key = f"portal:statistics:v3:{release.pk}"
     cached = cache.get(key)
     if cached is not None:
         return cached
     schema = get_family(SHORTAGES)
     rows = record_model(schema)._default_manager.filter(version=release.version)
-    ongoing = rows.filter(returned_on=None).exclude(state="ferme")
+    ongoing = (
+        rows.filter(returned_on=None)
+        .exclude(state="ferme")
+        .exclude(classification__in=ENDED_CLASSIFICATIONS)
+    )
 
     def counted(
         queryset: Any, expression: Any, order: str = "-n"
@@ -292,7 +300,9 @@ def shortage_statistics() -> ShortageStatistics | None:
         release=release,
         total=rows.count(),
         ongoing=ongoing.count(),
-        per_year=_rows(counted(rows, ExtractYear("declared_on"), "key")),
+        per_year=_rows(
+            counted(rows, ExtractYear(Coalesce("declared_on", "started_on")), "key")
+        ),
         per_classification=_rows(
             counted(rows, F("classification")),
             dict(schema.field("classification").vocabulary),
@@ -304,11 +314,13 @@ def shortage_statistics() -> ShortageStatistics | None:
             counted(rows.exclude(atc=None), Substr("atc", 1, 1))[:14], atc_labels
         ),
         recent=list(
-            ongoing.order_by("-declared_on", "-row_number").values(
+            ongoing.annotate(since=Coalesce("declared_on", "started_on"))
+            .order_by("-since", "-row_number")
+            .values(
                 "declaration_number",
                 "product_name",
                 "matched_cis",
-                "declared_on",
+                "since",
                 "classification",
             )[:20]
         ),
@@ -370,7 +382,12 @@ def substance_page(code: str) -> SubstancePage | None:
             .values("matched_cis")
             .annotate(
                 n=Count("pk"),
-                ongoing=Count("pk", filter=Q(returned_on=None) & ~Q(state="ferme")),
+                ongoing=Count(
+                    "pk",
+                    filter=Q(returned_on=None)
+                    & ~Q(state="ferme")
+                    & ~Q(classification__in=ENDED_CLASSIFICATIONS),
+                ),
             )
         }
     for item in specialities:

@@ -133,3 +133,37 @@ def test_a_visualisation_page_and_the_releases_screens(
     )
     office.get_by_role("button", name="Revenir à la publication précédente").click()
     expect(office.get_by_text("Doublons dans la publication 2.")).to_be_visible()
+
+
+def test_the_portal_with_the_real_bdpm_availability_file(
+    live_server: Any,
+    browser: Any,
+    demo: None,
+    team: dict[str, Any],
+) -> None:
+    """The agency's own availability list (real, BDPM) published, as the figures
+    and a medicine's page show it to the public."""
+    from datasets.services import extract_ingest
+    from tests.datasets.conftest import BDPM_DISPO
+
+    version = extract_ingest(
+        path=BDPM_DISPO,
+        family="shortages",
+        user=team["inspection_declarant"],
+        profile_name="BDPM – CIS_CIP_Dispo_Spec",
+    )
+    assert version.rows_loaded > 700
+    approve(version, team)
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(live_server.url + "/ruptures/")
+    expect(page.locator(".fr-text--lead")).to_contain_text(
+        f"{version.rows_loaded} déclarations"
+    )
+    assert page.locator("main svg").count() >= 2
+    full_screenshot(page, "public-10-shortages-real")
+    page.locator("main ul a[href*='/medicament/']").first.click()
+    expect(
+        page.get_by_role("heading", name="Ruptures et risques de rupture de stock")
+    ).to_be_visible()
+    full_screenshot(page, "public-11-speciality-real")
+    page.context.close()
