@@ -146,7 +146,10 @@ def test_the_shortages_page_counts_the_current_release(
     assert (
         "2 déclarations de ruptures ou de risques de rupture, dont 1 en cours" in page
     )
-    assert "<caption>Déclarations par année (de déclaration, à défaut de début)</caption>" in page
+    assert (
+        "<caption>Déclarations par année (de déclaration, à défaut de début)</caption>"
+        in page
+    )
     assert "2024" in page and "Rupture de stock" in page
     assert f"/medicament/{DOLIPRANE}/" in page  # the ongoing one, linked
     # Charts are SVG rendered on the server, each with its sentence.
