@@ -191,10 +191,21 @@ class FourEyesApprovalTask(AbstractGroupApprovalTask):
         return states.filter(pk__in=allowed)
 
     def locked_for_user(self, obj: Any, user: Any) -> bool:
-        return True
+        """A dataset version is locked for everybody while it waits (reviewers
+        decide, they do not edit); a page, as in Wagtail, for non-reviewers only,
+        so that its reviewers find the decision buttons in the page editor."""
+        from datasets.models import DatasetVersion
+
+        if isinstance(obj, DatasetVersion):
+            return True
+        return not (user.is_superuser or self.user_in_groups(user))
 
     def user_can_access_editor(self, obj: Any, user: Any) -> bool:
-        return False
+        from datasets.models import DatasetVersion
+
+        if isinstance(obj, DatasetVersion):
+            return False
+        return bool(user.is_superuser or self.user_in_groups(user))
 
     def user_can_lock(self, obj: Any, user: Any) -> bool:
         return False

@@ -24,7 +24,8 @@ class AwaitingMyReviewPanel(RequestPanel):
         versions = selectors.versions_awaiting(self.request.user)  # type: ignore[arg-type]
         for version in versions:
             version.family_label = selectors.family_label(version)
-        return {"versions": versions, "title": self.title}
+        pages = selectors.pages_awaiting(self.request.user)  # type: ignore[arg-type]
+        return {"versions": versions, "pages": pages, "title": self.title}
 
 
 class MyVersionsPanel(RequestPanel):

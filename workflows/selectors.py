@@ -307,6 +307,39 @@ def versions_awaiting(user: User, limit: int = 10) -> list[DatasetVersion]:
     return wanted
 
 
+def pages_awaiting(user: User, limit: int = 10) -> list[Any]:
+    """Public pages (visualisations) whose review step this user may decide."""
+    from wagtail.models import Page
+
+    page_type = Page().get_base_content_type()
+    states = (
+        TaskState.objects.filter(
+            status=TaskState.STATUS_IN_PROGRESS,
+            workflow_state__status=WorkflowState.STATUS_IN_PROGRESS,
+            workflow_state__base_content_type_id=page_type.pk,
+        )
+        .select_related("task", "workflow_state")
+        .order_by("started_at")
+    )
+    if not user.is_superuser:
+        states = states.filter(
+            task__in=FourEyesApprovalTask.objects.filter(
+                active=True, groups__in=user.groups.all()
+            )
+        )
+    wanted = []
+    for state in states[: limit * 3]:
+        task = state.task.specific
+        page = state.workflow_state.content_object
+        if isinstance(task, FourEyesApprovalTask) and task.may_decide(page, user):
+            page.waiting_step = task.name
+            page.waiting_since = state.started_at
+            wanted.append(page)
+        if len(wanted) >= limit:
+            break
+    return wanted
+
+
 def versions_of(user: User, limit: int = 10) -> QuerySet[DatasetVersion]:
     """The versions this user uploaded or created, newest first."""
     from django.db.models import Q

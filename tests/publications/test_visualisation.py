@@ -92,3 +92,31 @@ def test_the_editor_cannot_publish_a_visualisation_directly(
     )
     page.refresh_from_db()
     assert page.live is False
+
+
+def test_the_other_manager_finds_the_page_on_the_dashboard_and_approves_it(
+    team: dict[str, Any],
+) -> None:
+    author, other = team["data_office"], team["data_office_2"]
+    page = make_page(author)
+    page.get_workflow().start(page, author)
+    assert (
+        page.title
+        not in login(author).get(reverse("wagtailadmin_home")).content.decode()
+    )
+    client = login(other)
+    dashboard = client.get(reverse("wagtailadmin_home")).content.decode()
+    edit = reverse("wagtailadmin_pages:edit", args=[page.pk])
+    assert edit in dashboard
+    editor = client.get(edit).content.decode()
+    assert "data-workflow-action-url" in editor or "workflow-action" in editor
+    task_state = page.current_workflow_task_state
+    url = reverse(
+        "wagtailadmin_pages:workflow_action", args=[page.pk, "approve", task_state.pk]
+    )
+    login(author).post(url, {"comment": ""})
+    page.refresh_from_db()
+    assert page.live is False  # the author cannot approve
+    client.post(url, {"comment": ""})
+    page.refresh_from_db()
+    assert page.live is True
