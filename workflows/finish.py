@@ -50,12 +50,12 @@ def workflow_finish(workflow_state: Any, user: Any = None) -> None:
             )
             return
         revision.publish(user=user, skip_permission_checks=True)
-        _release_if_live(obj.pk, user)
+        release_if_live(obj.pk, user)
         return
     publish_workflow_state(workflow_state, user=user)
 
 
-def _release_if_live(version_id: int, user: Any) -> None:
+def release_if_live(version_id: int, user: Any) -> None:
     """A version Wagtail has just published becomes its family's current release
     (in the same transaction); a scheduled one waits for its date."""
     from datasets.models import DatasetVersion

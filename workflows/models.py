@@ -52,6 +52,25 @@ def preparers_of(obj: Any) -> set[int]:
     return ids
 
 
+def refuse_preparer(user: Any, obj: Any) -> None:
+    """Four eyes: nobody decides on an object they prepared (or anonymously)."""
+    if user is None or user.pk in preparers_of(obj):
+        raise FourEyesRefused(
+            _(
+                "You prepared this version (upload or last change): another "
+                "person must review it."
+            )
+        )
+
+
+def require_comment(rejected: bool, comment: str) -> None:
+    """Changes are never requested without saying which."""
+    if rejected and not (comment or "").strip():
+        raise ValidationError(
+            _("Say what must be changed: a comment is required to request changes.")
+        )
+
+
 def guard_task_state(sender: Any, instance: TaskState, **kwargs: Any) -> None:
     """pre_save of every task state: a four-eyes step can only be approved or
     rejected by someone who did not prepare the version, and changes can only be
@@ -71,22 +90,8 @@ def guard_task_state(sender: Any, instance: TaskState, **kwargs: Any) -> None:
     task = instance.task.specific
     if not isinstance(task, FourEyesApprovalTask):
         return
-    user = instance.finished_by
-    obj = instance.workflow_state.content_object
-    if user is None or user.pk in preparers_of(obj):
-        raise FourEyesRefused(
-            _(
-                "You prepared this version (upload or last change): another "
-                "person must review it."
-            )
-        )
-    if (
-        instance.status == TaskState.STATUS_REJECTED
-        and not (instance.comment or "").strip()
-    ):
-        raise ValidationError(
-            _("Say what must be changed: a comment is required to request changes.")
-        )
+    refuse_preparer(instance.finished_by, instance.workflow_state.content_object)
+    require_comment(instance.status == TaskState.STATUS_REJECTED, instance.comment)
 
 
 def _locked_state(task_state: TaskState) -> TaskState:
@@ -105,20 +110,11 @@ class FourEyesTaskState(TaskState):
         obj = self.workflow_state.content_object
         if user is None or not user.is_authenticated:
             raise FourEyesRefused(_("A decision needs a signed-in reviewer."))
-        if user.pk in preparers_of(obj):
-            raise FourEyesRefused(
-                _(
-                    "You prepared this version (upload or last change): another "
-                    "person must review it."
-                )
-            )
+        refuse_preparer(user, obj)
         task = self.task.specific
         if not (user.is_superuser or task.user_in_groups(user)):
             raise PermissionDenied(_("You are not a reviewer of this step."))
-        if action == "reject" and not (comment or "").strip():
-            raise ValidationError(
-                _("Say what must be changed: a comment is required to request changes.")
-            )
+        require_comment(action == "reject", comment)
 
     @transaction.atomic
     def approve(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from wagtail.models import TaskState, WorkflowState
+from wagtail.models import Task, TaskState, WorkflowState
 
 from datasets.families import FAMILIES, get_family
 from datasets.models import DatasetVersion
@@ -283,21 +283,28 @@ def versions_awaiting(user: User, limit: int = 10) -> list[DatasetVersion]:
         .pk,
     ).select_related("task", "workflow_state")
     if not user.is_superuser:
-        # Only the steps of the user's groups: at most ``limit`` versions are then
-        # checked one by one (four eyes), whatever the number under review.
+        # Only the steps of the user's groups.
         states = states.filter(
             task__in=FourEyesApprovalTask.objects.filter(
                 active=True, groups__in=user.groups.all()
             )
         )
+    states = list(states.order_by("started_at"))
+    # One query for the steps' specific tasks, one for the visible versions.
+    tasks = {
+        task.pk: task
+        for task in Task.objects.filter(pk__in={s.task_id for s in states}).specific()
+    }
+    versions = versions_visible_to(user).in_bulk(
+        [int(s.workflow_state.object_id) for s in states]
+    )
     wanted: list[DatasetVersion] = []
-    visible = versions_visible_to(user)
-    for state in states.order_by("started_at"):
-        task = state.task.specific
-        if not isinstance(task, FourEyesApprovalTask):
+    for state in states:
+        task = tasks.get(state.task_id)
+        version = versions.get(int(state.workflow_state.object_id))
+        if not isinstance(task, FourEyesApprovalTask) or version is None:
             continue
-        version = visible.filter(pk=int(state.workflow_state.object_id)).first()
-        if version is None or not task.may_decide(version, user):
+        if not task.may_decide(version, user):
             continue
         version.waiting_step = task.name
         version.waiting_since = state.started_at

@@ -220,7 +220,7 @@ def publish_scheduled() -> int:
     Returns how many were published."""
     from wagtail.models import Revision
 
-    from workflows.finish import _release_if_live
+    from workflows.finish import release_if_live
 
     dataset_type = DatasetVersion().get_base_content_type()
     due = Revision.objects.filter(approved_go_live_at__lte=timezone.now()).order_by(
@@ -242,6 +242,6 @@ def publish_scheduled() -> int:
                 skip_permission_checks=True,
             )
             if locked.base_content_type_id == dataset_type.pk:
-                _release_if_live(int(locked.object_id), None)
+                release_if_live(int(locked.object_id), None)
             count += 1
     return count

@@ -607,10 +607,6 @@ def test_an_outsider_cannot_see_another_directorates_versions(
 
 
 def test_log_entries_have_no_edit_or_delete_screen(team: dict[str, Any]) -> None:
-    from django.urls import get_resolver
-
-    names = [str(p.pattern) for p in get_resolver().url_patterns]
-    assert names  # the admin is mounted
     from wagtail.admin.viewsets import viewsets
 
     registered = [getattr(v, "model", None) for v in viewsets.viewsets]
