@@ -23,7 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from datasets.families import get_family
-from datasets.pipeline.export import neutralise
+from datasets.pipeline.export import FORMULA_PREFIXES
 from datasets.pipeline.schema import FamilySchema
 from datasets.services import record_model
 
@@ -128,7 +128,18 @@ def _aggregates_frame(release: Release) -> pd.DataFrame:
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.apply(lambda column: column.map(neutralise))
+    """The frame with formula-like text neutralised, one vectorised test per
+    text column (the same rule as ``datasets.pipeline.export.neutralise``)."""
+    safe = frame.copy()
+    for name in safe.columns:
+        column = safe[name]
+        if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
+            continue
+        text = column.astype("string")
+        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        if risky.any():
+            safe[name] = column.where(~risky, "'" + text)
+    return safe
 
 
 def _save(path: str, content: bytes) -> dict[str, Any]:

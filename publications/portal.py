@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
+from django.db.models import Q
 
 from datasets.families import FAMILIES, get_family
 from datasets.services import record_model
@@ -17,6 +18,15 @@ SEARCH_LIMIT = 30
 SHORTAGES = "shortages"
 #: Classifications that say the supply is back: never an ongoing shortage.
 ENDED_CLASSIFICATIONS = ("remise",)
+
+
+def ongoing_q() -> Q:
+    """Shortage records still ongoing: no return, not closed, not back in supply."""
+    return (
+        Q(returned_on=None)
+        & ~Q(state="ferme")
+        & ~Q(classification__in=ENDED_CLASSIFICATIONS)
+    )
 
 
 @dataclass
@@ -276,11 +286,7 @@ def shortage_statistics() -> ShortageStatistics | None:
         return cached
     schema = get_family(SHORTAGES)
     rows = record_model(schema)._default_manager.filter(version=release.version)
-    ongoing = (
-        rows.filter(returned_on=None)
-        .exclude(state="ferme")
-        .exclude(classification__in=ENDED_CLASSIFICATIONS)
-    )
+    ongoing = rows.filter(ongoing_q())
 
     def counted(
         queryset: Any, expression: Any, order: str = "-n"
@@ -352,7 +358,7 @@ class SubstancePage:
 def substance_page(code: str) -> SubstancePage | None:
     """A substance, the specialities that contain it, and their shortage counts
     in the current release."""
-    from django.db.models import Count, Q
+    from django.db.models import Count
 
     from referential_admin.models import Composition, Substance
 
@@ -382,12 +388,7 @@ def substance_page(code: str) -> SubstancePage | None:
             .values("matched_cis")
             .annotate(
                 n=Count("pk"),
-                ongoing=Count(
-                    "pk",
-                    filter=Q(returned_on=None)
-                    & ~Q(state="ferme")
-                    & ~Q(classification__in=ENDED_CLASSIFICATIONS),
-                ),
+                ongoing=Count("pk", filter=ongoing_q()),
             )
         }
     for item in specialities:

@@ -50,10 +50,8 @@ def _release(family: str, number: int | None) -> Release:
     return release
 
 
-def _not_modified(request: HttpRequest, etag: str, modified: Any) -> bool:
-    if request.headers.get("If-None-Match") == etag:
-        return True
-    return False
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    return request.headers.get("If-None-Match") == etag
 
 
 def _cached(response: HttpResponseBase, etag: str, modified: Any) -> HttpResponseBase:
@@ -75,7 +73,7 @@ def release_file_view(
     if not info or not default_storage.exists(info["path"]):
         raise Http404
     etag = quote_etag(info["sha256"])
-    if _not_modified(request, etag, release.published_at):
+    if _not_modified(request, etag):
         return _cached(HttpResponse(status=304), etag, release.published_at)
     content_type, _extension = FORMATS[fmt]
     response = FileResponse(
@@ -155,7 +153,7 @@ def api_records_view(request: HttpRequest, family: str) -> HttpResponseBase:
             :32
         ]
     )
-    if _not_modified(request, etag, release.published_at):
+    if _not_modified(request, etag):
         return _cached(HttpResponse(status=304), etag, release.published_at)
     key = f"api:records:{request.get_host()}:{etag}"
     body_text = cache.get(key)
@@ -265,7 +263,7 @@ def api_aggregates_view(request: HttpRequest, family: str) -> HttpResponseBase:
 
     release = _release(family, None)
     etag = quote_etag(f"aggregates-{release.pk}")
-    if _not_modified(request, etag, release.published_at):
+    if _not_modified(request, etag):
         return _cached(HttpResponse(status=304), etag, release.published_at)
     schema = get_family(family)
     tables = []
