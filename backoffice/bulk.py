@@ -4,7 +4,7 @@ INSERT … ON CONFLICT; ``bulk_create`` on SQLite. Never one query per row."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -174,32 +174,93 @@ def _arrow_table(model: type[models.Model], frame: pd.DataFrame) -> Any:
     return pa.table(arrays, names=[fields[a].column for a in frame.columns])
 
 
+#: Rows per COPY statement (and per progress report).
+COPY_BATCH = 100_000
+
+
+def _copy_batches(
+    model: type[models.Model],
+    frames: Iterable[pd.DataFrame],
+    table: str,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """COPY each frame (same columns every time) into ``table``, in the caller's
+    transaction, while the next frame is prepared.
+
+    A writer thread streams each batch to PostgreSQL on this thread's own
+    connection, one COPY per batch, and reports progress (from its own
+    connection, so a job's progress is visible at once). Meanwhile this thread
+    computes the next frame (the ``frames`` iterator may be lazy) and turns it
+    into CSV with Arrow: the Python work and PostgreSQL's parsing overlap on two
+    cores. The calling thread must not use the connection until this returns
+    (the iterator included); an error on either side stops both and is raised.
+    """
+    import io
+    import queue
+    import threading
+
+    import pyarrow.csv as pacsv
+    from django.db import connections
+
+    quote = connection.ops.quote_name
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    connection.ensure_connection()
+    raw = connection.connection
+    pending: queue.Queue[tuple[str, bytes, int] | None] = queue.Queue(maxsize=2)
+    failures: list[BaseException] = []
+    written = [0]
+
+    def write() -> None:
+        try:
+            while (item := pending.get()) is not None:
+                if failures:
+                    continue  # drain: the producer is told after its next put
+                sql, data, rows = item
+                try:
+                    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+                        copy.write(data)
+                    written[0] += rows
+                    if progress is not None:
+                        progress(written[0])
+                except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+                    failures.append(exc)
+        finally:
+            connections.close_all()  # the progress reports' own connection
+
+    writer = threading.Thread(target=write, name="copy-writer", daemon=True)
+    writer.start()
+    try:
+        for frame in frames:
+            if failures:
+                break
+            if frame.empty:
+                continue
+            arrow = _arrow_table(model, frame)
+            column_list = ", ".join(quote(c) for c in arrow.column_names)
+            sql = f"COPY {quote(table)} ({column_list}) FROM STDIN WITH (FORMAT csv)"
+            sink = io.BytesIO()
+            pacsv.write_csv(arrow, sink, write_options=options)
+            pending.put((sql, sink.getvalue(), arrow.num_rows))
+    finally:
+        pending.put(None)
+        writer.join()
+    if failures:
+        raise failures[0]
+    return written[0]
+
+
+def _slices(frame: pd.DataFrame, size: int = COPY_BATCH) -> Iterator[pd.DataFrame]:
+    for start in range(0, len(frame), size):
+        yield frame.iloc[start : start + size]
+
+
 def _copy_frame(
     model: type[models.Model],
     frame: pd.DataFrame,
     table: str,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    import io
-
-    import pyarrow.csv as pacsv
-
-    quote = connection.ops.quote_name
-    arrow = _arrow_table(model, frame)
-    column_list = ", ".join(quote(c) for c in arrow.column_names)
-    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-    sql = f"COPY {quote(table)} ({column_list}) FROM STDIN WITH (FORMAT csv)"
-    done = 0
-    for batch in arrow.to_batches(max_chunksize=100_000):
-        sink = io.BytesIO()
-        pacsv.write_csv(batch, sink, write_options=options)
-        # One COPY per batch: the connection is free again between batches, so
-        # the progress callback may write (a query during a COPY would block).
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            copy.write(sink.getvalue())
-        done += batch.num_rows
-        if progress is not None:
-            progress(done)
+    _copy_batches(model, _slices(frame), table, progress)
 
 
 def bulk_insert(
@@ -210,7 +271,7 @@ def bulk_insert(
 ) -> int:
     """Append the frame's rows to ``model``'s table (columns are attnames).
 
-    PostgreSQL: one COPY in CSV form, written by Arrow in batches of 100,000
+    PostgreSQL: COPY in CSV form, written by Arrow, in batches of 100,000
     rows; SQLite: ``bulk_create`` in batches. ``progress`` receives the rows sent
     after each batch (it may raise to stop). Runs inside the caller's
     transaction; returns the rows sent.
@@ -240,6 +301,27 @@ def bulk_insert(
         if progress is not None:
             progress(start + len(chunk))
     return len(frame)
+
+
+def bulk_insert_batches(
+    model: type[models.Model],
+    frames: Iterable[pd.DataFrame],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Append the rows of each frame to ``model``'s table; the frames may be
+    computed lazily: on PostgreSQL the next one is computed while the previous
+    one is being loaded (see ``_copy_batches``), so the iterator must not query
+    the database. Runs inside the caller's transaction; returns the rows sent,
+    ``progress`` receives the rows sent so far after each batch."""
+    if connection.vendor == "postgresql":
+        return _copy_batches(model, frames, model._meta.db_table, progress)
+    sent = 0
+    for frame in frames:
+        sent += bulk_insert(model, frame)
+        if progress is not None:
+            progress(sent)
+    return sent
 
 
 def bulk_update_frame(

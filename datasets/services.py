@@ -4,12 +4,13 @@ create, clean and re-match dataset versions, record match decisions."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import shutil
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from backoffice.bulk import bulk_insert, bulk_update_frame
+from backoffice.bulk import bulk_insert, bulk_insert_batches, bulk_update_frame
 from backoffice.exceptions import (
     ApplicationError,
     InvalidTransition,
@@ -42,7 +43,16 @@ from datasets.models import (
     Upload,
 )
 from datasets.pipeline import read
-from datasets.pipeline.clean import CleanResult, clean, match_counts, match_medicines
+from datasets.pipeline.arrowtext import TEXT
+from datasets.pipeline.clean import (
+    CleanResult,
+    MedicineMatcher,
+    clean,
+    deduplicate,
+    match_counts,
+    match_issues,
+    match_medicines,
+)
 from datasets.pipeline.mapping import (
     MappingError,
     MappingSpec,
@@ -693,12 +703,9 @@ def version_clean_enqueue(
 
 
 def _matcher(family: str) -> Any:
-    from referential_admin.selectors import match_labels_for_family
+    from referential_admin.selectors import family_matcher
 
-    def match(labels: list[str | None], codes: list[str | None]) -> pd.DataFrame:
-        return match_labels_for_family(labels, codes, family=family)
-
-    return match
+    return family_matcher(family)
 
 
 def version_clean(
@@ -731,31 +738,11 @@ def version_clean(
         total = len(table.frame)
         report.update(0, total=total, stage=_("Applying the mapping"))
         spec = MappingSpec.from_dict(version.mapping.spec)
-        # Steps work on whole columns: progress moves per step, not per row.
-        stages = {
-            "normalise": (0.1, _("Normalising")),
-            "validate": (0.3, _("Validating")),
-            "deduplicate": (0.4, _("Removing duplicates")),
-            "match": (0.5, _("Matching medicines to the referential")),
-        }
-
-        def step(stage: str) -> None:
-            share, label = stages.get(stage, (0.0, stage))
-            report.update(int(total * share), total=total, stage=str(label))
-
         try:
-            # Passed straight in, so that clean() can free the mapped strings.
-            result = clean(
-                apply_mapping(table.frame, schema, spec),
-                schema,
-                spec,
-                matcher=_matcher(version.family),
-                progress=step,
-            )
+            mapped = apply_mapping(table.frame, schema, spec)
         except MappingError as exc:
             raise ApplicationError(_mapping_error_message(schema, exc)) from exc
-        report.update(int(total * 0.7), total=total, stage=_("Loading the records"))
-        _store_result(version, schema, table, result, report)
+        result = _clean_and_store(version, schema, spec, table, mapped, report)
     except ApplicationError as exc:
         DatasetVersion.objects.filter(pk=version.pk).update(
             status=DatasetVersion.Status.FAILED, error=exc.message
@@ -833,21 +820,41 @@ def _issue_frame(
     )
 
 
-def _store_result(
+#: Rows cleaned, matched and loaded per slice (the first slice is smaller, so
+#: that the database starts loading sooner).
+LOAD_BATCH = 100_000
+FIRST_BATCH = 20_000
+
+
+def _issue_rows(
     version: DatasetVersion,
     schema: FamilySchema,
     table: read.Table,
     result: CleanResult,
-    report: ProgressReporter,
-) -> None:
-    model = record_model(schema)
-    records = result.records
-    problem_positions = np.unique(result.issues["position"].to_numpy(dtype=np.int64))
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Issue rows and the ProblemRow rows (raw values of every row with an
+    issue) of a cleaning result; frees the raw table afterwards."""
+    problem_positions = np.unique(result.issues["position"].to_numpy(np.int64))
     raw_rows = table.frame.iloc[problem_positions].astype(str).to_dict("records")
-    # The raw table is no longer needed: free it before the load's own copies.
-    table.frame = table.frame.iloc[:0]
-    # Column selection is lazy (copy on write): no copy of the records here.
-    frame = records[schema.field_names]
+    table.frame = table.frame.iloc[:0]  # the raw table is no longer needed
+    issues = _issue_frame(schema, result.issues, table.row_numbers)
+    issues["version_id"] = version.pk
+    problems = pd.DataFrame(
+        {
+            "version_id": version.pk,
+            "row_number": table.row_numbers[problem_positions],
+            "rejected": np.isin(problem_positions, result.rejected_positions),
+            "raw": pd.Series(raw_rows, dtype=object),
+        }
+    )
+    return issues, problems
+
+
+def _record_rows(
+    version: DatasetVersion, schema: FamilySchema, table: read.Table, records: Any
+) -> pd.DataFrame:
+    """The record model's rows (attnames as columns) of cleaned records."""
+    frame = records[schema.field_names]  # lazy selection (copy on write)
     frame["version_id"] = version.pk
     frame["row_number"] = table.row_numbers[
         records["position"].to_numpy(dtype=np.int64)
@@ -859,42 +866,142 @@ def _store_result(
             frame[column] = records[column]
     if "match_method" in frame:
         frame["match_method"] = frame["match_method"].fillna("")
-    issues = _issue_frame(schema, result.issues, table.row_numbers)
-    issues["version_id"] = version.pk
-    rejected = np.isin(problem_positions, result.rejected_positions)
-    problems = pd.DataFrame(
-        {
-            "version_id": version.pk,
-            "row_number": table.row_numbers[problem_positions],
-            "rejected": rejected,
-            "raw": pd.Series(raw_rows, dtype=object),
-        }
-    )
-    completeness = {
-        name: int(records[name].notna().sum()) for name in schema.field_names
-    }
-    counts = result.issue_counts()
-    blocking = (
-        int((result.issues["severity"] == "blocking").sum())
-        if len(result.issues)
-        else 0
-    )
+    return frame
+
+
+class _Slices:
+    """What the slices of one extract left behind once cleaned and loaded."""
+
+    def __init__(self, schema: FamilySchema) -> None:
+        self.schema = schema
+        self.issues: list[pd.DataFrame] = []
+        self.rejected: list[np.ndarray] = []
+        self.keys: list[pd.DataFrame] = []
+        self.records: list[pd.DataFrame] = []
+        self.kept = 0
+        self.methods: dict[str, int] = {}
+        self.filled = dict.fromkeys(schema.field_names, 0)
+
+    def add(self, part: CleanResult) -> None:
+        records = part.records
+        self.issues.append(part.issues)
+        self.rejected.append(part.rejected_positions)
+        self.keys.append(records[["position", "record_key"]])
+        self.records.append(records)
+        self.kept += len(records)
+        for name in self.schema.field_names:
+            self.filled[name] += int(records[name].notna().sum())
+
+    def finish(self, rows_read: int, matching: bool) -> tuple[CleanResult, np.ndarray]:
+        """The run's result, and the positions of the rows a later row of another
+        slice repeats (loaded already: to delete)."""
+        keys = pd.concat(self.keys, ignore_index=True)
+        shared = keys["record_key"].duplicated(keep=False).to_numpy()
+        positions = keys["position"].to_numpy(dtype=np.int64)[shared]
+        # Only the few rows sharing a key are gathered with all their values.
+        candidates = pd.concat(
+            [r[r["position"].isin(positions)] for r in self.records],
+            ignore_index=True,
+        )
+        dropped, duplicates = deduplicate(candidates, self.schema)
+        gone = candidates[dropped]
+        parts = [*self.issues, duplicates]
+        if matching:
+            reviewed = [match_issues(r, self.schema) for r in self.records]
+            parts.extend(reviewed)
+        issues = pd.concat(parts, ignore_index=True)
+        gone_positions = gone["position"].to_numpy(dtype=np.int64)
+        if len(gone_positions):
+            medicine = (issues["field"] == "medicine") & issues["position"].isin(
+                gone_positions
+            )
+            issues = issues[~medicine.to_numpy()]
+        counts: dict[str, int] = {}
+        if matching:
+            methods = pd.concat([r["match_method"].astype(TEXT) for r in self.records])
+            remaining = methods.value_counts().sub(
+                gone["match_method"].value_counts(), fill_value=0
+            )
+            counts = match_counts(
+                {str(method): int(number) for method, number in remaining.items()}
+            )
+        for name in self.schema.field_names:
+            self.filled[name] -= int(gone[name].notna().sum())
+        self.records.clear()
+        result = CleanResult(
+            records=candidates.iloc[:0],
+            issues=issues.sort_values(["position", "code"], kind="stable").reset_index(
+                drop=True
+            ),
+            rows_read=rows_read,
+            rejected_positions=np.sort(
+                np.concatenate([*self.rejected, gone_positions])
+            ),
+            matches=counts,
+            kept=self.kept - len(gone),
+        )
+        return result, gone_positions
+
+
+def _clean_and_store(
+    version: DatasetVersion,
+    schema: FamilySchema,
+    spec: MappingSpec,
+    table: read.Table,
+    mapped: pd.DataFrame,
+    report: ProgressReporter,
+) -> CleanResult:
+    """Clean, match and load the extract slice by slice, then replace the
+    version's records, issues and problem rows, all in one transaction.
+
+    While PostgreSQL loads a slice, the next one is cleaned and matched (see
+    ``bulk_insert_batches``); duplicates are found over the whole extract at the
+    end, and the rows a later row repeats are deleted again.
+    """
+    model = record_model(schema)
+    total = len(mapped)
+    matching = schema.medicine is not None
+    # The matcher reads the referential and the aliases now: not during the load.
+    matcher = MedicineMatcher(schema, _matcher(version.family)) if matching else None
+    slices = _Slices(schema)
+    stage = str(_("Cleaning, matching and loading the records"))
+    bounds = sorted({0, *range(FIRST_BATCH, total, LOAD_BATCH), total})
+
+    def batches() -> Iterator[pd.DataFrame]:
+        for start, stop in itertools.pairwise(bounds):
+            part = clean(
+                mapped.iloc[start:stop],
+                schema,
+                spec,
+                offset=start,
+                deduplicate_rows=False,
+            )
+            if matcher is not None and len(part.records):
+                found = matcher.match(part.records)
+                for column in found.columns:
+                    part.records[column] = found[column].to_numpy()
+            slices.add(part)
+            yield _record_rows(version, schema, table, part.records)
+
+    report.update(0, total=total, stage=stage)
     with transaction.atomic():
         model._default_manager.filter(version=version).delete()
         Issue.objects.filter(version=version).delete()
         ProblemRow.objects.filter(version=version).delete()
-        total = result.rows_read
-        stage = str(_("Loading the records"))
-        bulk_insert(
+        bulk_insert_batches(
             model,
-            frame,
+            batches(),
             progress=lambda done: report.update(
-                int(total * (0.7 + 0.2 * done / max(len(frame), 1))),
-                total=total,
-                stage=stage,
+                min(done, total), total=total, stage=stage
             ),
         )
-        report.update(int(total * 0.9), total=total, stage=_("Recording the issues"))
+        report.update(total, total=total, stage=_("Recording the issues"))
+        result, gone = slices.finish(total, matching)
+        if len(gone):
+            model._default_manager.filter(
+                version=version, row_number__in=table.row_numbers[gone].tolist()
+            ).delete()
+        issues, problems = _issue_rows(version, schema, table, result)
         bulk_insert(Issue, issues)
         bulk_insert(ProblemRow, problems)
         DatasetVersion.objects.filter(pk=version.pk).update(
@@ -902,12 +1009,13 @@ def _store_result(
             rows_read=result.rows_read,
             rows_loaded=result.rows_loaded,
             rows_rejected=result.rows_rejected,
-            blocking_issues=blocking,
-            issue_counts=counts,
+            blocking_issues=int((result.issues["severity"] == "blocking").sum()),
+            issue_counts=result.issue_counts(),
             match_counts=result.matches,
-            completeness=completeness,
+            completeness=dict(slices.filled),
             cleaned_at=timezone.now(),
         )
+    return result
 
 
 def version_clean_job(

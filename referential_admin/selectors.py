@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,17 +122,15 @@ def match_index() -> Any:
     return index
 
 
-def match_labels_for_family(
-    labels: list[str | None],
-    codes: list[str | None] | None = None,
-    *,
-    family: str = "",
-) -> Any:
-    """Match many labels and/or codes with the family's rule and its aliases.
+def family_matcher(family: str = "") -> Callable[..., Any]:
+    """A matching function for the family, its referential index and aliases read
+    once: calling it afterwards reads nothing from the database, so a long job
+    may call it batch after batch while its connection is busy loading rows.
 
-    Returns the matching service's frame (one row per input: cis, method, score,
-    auto_accepted, candidates). Labels that a person declared outside the
-    referential come back with method ``"excluded"`` and no CIS.
+    The function takes ``(labels, codes)`` and returns the matching service's
+    frame (one row per input: cis, method, score, auto_accepted, candidates).
+    Labels that a person declared outside the referential come back with method
+    ``"excluded"`` and no CIS.
     """
     from referential_admin.matching import match_labels, normalise_label
     from referential_admin.models import Alias
@@ -143,11 +142,32 @@ def match_labels_for_family(
         # The family's own alias wins over a global one (ordered by family).
         mapping[normalised] = str(target) if target is not None else None
     index.aliases = {k: v for k, v in mapping.items() if v and v in index.position}
-    result = match_labels(index, labels, codes, policy=match_policy_for(family))
     excluded = {k for k, v in mapping.items() if v is None}
-    if excluded:
-        mask = [
-            normalise_label(label) in excluded if label else False for label in labels
-        ]
-        result.loc[mask, ["cis", "method", "auto_accepted"]] = [None, "excluded", False]
-    return result
+    policy = match_policy_for(family)
+
+    def match(labels: list[str | None], codes: list[str | None] | None = None) -> Any:
+        result = match_labels(index, labels, codes, policy=policy)
+        if excluded:
+            mask = [
+                normalise_label(label) in excluded if label else False
+                for label in labels
+            ]
+            result.loc[mask, ["cis", "method", "auto_accepted"]] = [
+                None,
+                "excluded",
+                False,
+            ]
+        return result
+
+    return match
+
+
+def match_labels_for_family(
+    labels: list[str | None],
+    codes: list[str | None] | None = None,
+    *,
+    family: str = "",
+) -> Any:
+    """Match many labels and/or codes with the family's rule and its aliases
+    (see ``family_matcher``)."""
+    return family_matcher(family)(labels, codes)

@@ -15,7 +15,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from datasets.pipeline.arrowtext import (
+    TEXT,
+    Distinct,
+    collapse_spaces,
+    per_distinct,
+    to_arrow,
+    to_series,
+)
 from datasets.pipeline.mapping import MappingSpec, fold_values, vocabulary_lookup
 from datasets.pipeline.schema import BLOCKING, WARNING, FamilySchema, FieldSpec
 
@@ -64,14 +74,16 @@ class CleanResult:
     rows_read: int
     rejected_positions: np.ndarray
     matches: dict[str, int] = field(default_factory=dict)
+    #: Records kept, when ``records`` was streamed elsewhere and left empty.
+    kept: int | None = None
 
     @property
     def rows_loaded(self) -> int:
-        return len(self.records)
+        return len(self.records) if self.kept is None else self.kept
 
     @property
     def rows_rejected(self) -> int:
-        return self.rows_read - len(self.records)
+        return self.rows_read - self.rows_loaded
 
     def issue_counts(self) -> dict[str, int]:
         if self.issues.empty:
@@ -94,8 +106,10 @@ class _Issues:
         code: str,
         severity: str,
         detail: str | np.ndarray = "",
+        show: Callable[[pd.Series], pd.Series] | None = None,
     ) -> None:
-        """``detail`` is one text for every row, or an array over all rows."""
+        """``detail`` is one text for every row, or an array over all rows;
+        ``show`` formats the values of the rows reported (only those)."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
         if not len(positions):
             return
@@ -104,7 +118,9 @@ class _Issues:
         if values is None:
             shown: Any = ""
         else:
-            shown = values.iloc[positions].astype(str).str.slice(0, 500).to_numpy()
+            subset = values.iloc[positions]
+            text = show(subset) if show is not None else subset.astype(str)
+            shown = text.str.slice(0, 500).to_numpy()
         self.parts.append(
             pd.DataFrame(
                 {
@@ -118,61 +134,58 @@ class _Issues:
             )
         )
 
+    def at(
+        self, positions: np.ndarray, code: str, severity: str, detail: np.ndarray
+    ) -> None:
+        """Issues of whole rows (no field, no value) at the given positions."""
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "position": positions.astype(np.int64),
+                    "field": "",
+                    "value": "",
+                    "code": code,
+                    "severity": severity,
+                    "detail": detail,
+                }
+            )
+        )
+
     def frame(self) -> pd.DataFrame:
         if not self.parts:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS})
         return pd.concat(self.parts, ignore_index=True)
 
 
-def _strip(series: pd.Series) -> pd.Series:
-    """Spaces, tabs, line breaks and non-breaking spaces collapsed, ends trimmed;
-    computed once per distinct value."""
-
-    def collapse(uniques: pd.Series) -> pd.Series:
-        text = uniques.astype("str")
-        return text.str.replace(r"\s+", " ", regex=True).str.strip()
-
-    return _per_distinct(series.fillna("").astype("str"), collapse)
-
-
-def _per_distinct(
-    series: pd.Series, func: Callable[[pd.Series], pd.Series]
-) -> pd.Series:
-    """Apply ``func`` to the distinct values only and spread the result back,
-    keeping the result's dtype (Arrow strings stay Arrow, no Python objects)."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    result = func(pd.Series(uniques, dtype=series.dtype))
-    spread = result.take(codes)
-    spread.index = series.index
-    return spread
+def _parse_distinct_dates(uniques: pd.Series, fmt: str = "") -> pd.Series:
+    """Distinct texts → dates (NaT when unparsable): the given format, else the
+    usual French and ISO formats and Excel serial numbers."""
+    result = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
+    todo = (uniques != "").fillna(False).to_numpy(dtype=bool).copy()
+    for candidate in (fmt,) if fmt else AUTO_DATE_FORMATS:
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(uniques[todo], format=candidate, errors="coerce")
+        result[todo] = parsed
+        todo &= result.isna().to_numpy(dtype=bool)
+    if todo.any() and not fmt:
+        serial = pd.to_numeric(
+            uniques[todo].where(uniques[todo].str.fullmatch(r"\d{4,5}(\.0+)?"), None),
+            errors="coerce",
+        )
+        serial = serial.where((serial >= 20000) & (serial <= 80000))
+        result[todo] = _EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")
+    normalised: pd.Series = result.dt.normalize()
+    return normalised
 
 
 def parse_dates(values: pd.Series, fmt: str = "") -> pd.Series:
     """Dates from text: the given format, else the usual French and ISO formats
-    and Excel serial numbers. Unparsable values become NaT."""
-
-    def parse(uniques: pd.Series) -> pd.Series:
-        result = pd.Series(pd.NaT, index=uniques.index, dtype="datetime64[ns]")
-        todo = uniques != ""
-        for candidate in (fmt,) if fmt else AUTO_DATE_FORMATS:
-            if not todo.any():
-                break
-            parsed = pd.to_datetime(uniques[todo], format=candidate, errors="coerce")
-            result[todo] = parsed
-            todo &= result.isna()
-        if todo.any() and not fmt:
-            serial = pd.to_numeric(
-                uniques[todo].where(
-                    uniques[todo].str.fullmatch(r"\d{4,5}(\.0+)?"), None
-                ),
-                errors="coerce",
-            )
-            serial = serial.where((serial >= 20000) & (serial <= 80000))
-            result[todo] = _EXCEL_EPOCH + pd.to_timedelta(serial, unit="D")
-        normalised: pd.Series = result.dt.normalize()
-        return normalised
-
-    return _per_distinct(values.astype("str"), parse)
+    and Excel serial numbers. Unparsable values become NaT. Each distinct text
+    is parsed once."""
+    return per_distinct(
+        values.fillna("").astype(TEXT), lambda u: _parse_distinct_dates(u, fmt)
+    )
 
 
 _EAN_WEIGHTS = np.array([1, 3] * 6, dtype=np.int64)
@@ -229,62 +242,78 @@ def _normalise_field(
     issues: _Issues,
     today: date,
 ) -> pd.Series:
-    text = _strip(raw)
-    filled = (text != "").to_numpy()
+    # Columns hold few distinct values: spaces are collapsed and every test runs
+    # on those, and the results are spread back to the rows.
+    distinct = Distinct(raw)
+    uniques = distinct.uniques = collapse_spaces(distinct.uniques)
+    text = distinct.spread(uniques)
+    if spec.type == "text":
+        return _normalise_text(spec, text, issues)
+    filled = (uniques != "").to_numpy(dtype=bool)
+
+    def report(bad: np.ndarray, code: str, severity: str) -> None:
+        issues.add(distinct.rows(bad), spec.name, text, code, severity)
+
     if spec.type == "date":
-        parsed = parse_dates(text, mapping.date_formats.get(spec.name, ""))
-        bad = filled & parsed.isna().to_numpy()
-        issues.add(bad, spec.name, text, "INVALID_DATE", spec.invalid_severity)
-        low = pd.Timestamp(spec.min_date)
-        out_of_range = (parsed < low).to_numpy(dtype=bool).copy()
+        parsed = _parse_distinct_dates(uniques, mapping.date_formats.get(spec.name, ""))
+        report(filled & parsed.isna().to_numpy(), "INVALID_DATE", spec.invalid_severity)
+        out_of_range = (parsed < pd.Timestamp(spec.min_date)).to_numpy(dtype=bool)
         if spec.max_future_days is not None:
             high = pd.Timestamp(today + timedelta(days=spec.max_future_days))
-            out_of_range |= (parsed > high).to_numpy(dtype=bool)
-        issues.add(out_of_range, spec.name, text, "DATE_OUT_OF_RANGE", BLOCKING)
-        return parsed.where(~out_of_range)
+            out_of_range = out_of_range | (parsed > high).to_numpy(dtype=bool)
+        report(out_of_range, "DATE_OUT_OF_RANGE", BLOCKING)
+        return distinct.spread(parsed.where(~out_of_range))
     if spec.type == "integer":
-        cleaned = text.str.replace(r"[\s\u202f]", "", regex=True)
+        cleaned = uniques.str.replace(r"[\s\u202f]", "", regex=True)
         numbers = pd.to_numeric(
             cleaned.where(cleaned.str.fullmatch(r"[-+]?\d+(\.0+)?"), None),
             errors="coerce",
         )
-        bad = filled & numbers.isna().to_numpy()
-        issues.add(bad, spec.name, text, "INVALID_INTEGER", spec.invalid_severity)
+        report(
+            filled & numbers.isna().to_numpy(), "INVALID_INTEGER", spec.invalid_severity
+        )
         out = numbers.round().astype("Int64")
         out_of_range = np.zeros(len(out), dtype=bool)
         if spec.min_value is not None:
             out_of_range |= (out < spec.min_value).fillna(False).to_numpy(dtype=bool)
         if spec.max_value is not None:
             out_of_range |= (out > spec.max_value).fillna(False).to_numpy(dtype=bool)
-        issues.add(out_of_range, spec.name, text, "OUT_OF_RANGE", BLOCKING)
-        return out.where(~out_of_range)
+        report(out_of_range, "OUT_OF_RANGE", BLOCKING)
+        return distinct.spread(out.where(~out_of_range))
     if spec.type == "vocabulary":
         lookup = vocabulary_lookup(spec, mapping.value_maps.get(spec.name))
-        folded = fold_values(text)
-        codes = folded.map(lookup)
-        bad = filled & codes.isna().to_numpy()
-        issues.add(bad, spec.name, text, "UNKNOWN_VALUE", spec.invalid_severity)
-        return codes.astype(object).where(codes.notna(), None)
+        codes = fold_values(uniques).map(lookup).astype(TEXT)
+        report(filled & codes.isna().to_numpy(), "UNKNOWN_VALUE", spec.invalid_severity)
+        return distinct.spread(codes)
     if spec.type in ("cis", "cip13"):
-        cleaned = _per_distinct(text, lambda u: _clean_codes(u, spec.type))
-        ok = cleaned.notna().to_numpy(dtype=bool)
+        cleaned = _clean_codes(uniques, spec.type)
         code = "INVALID_CIS" if spec.type == "cis" else "INVALID_CIP13"
-        issues.add(filled & ~ok, spec.name, text, code, spec.invalid_severity)
-        return cleaned
+        report(filled & cleaned.isna().to_numpy(), code, spec.invalid_severity)
+        return distinct.spread(cleaned)
     if spec.type == "atc":
-        upper = text.str.upper().str.replace(" ", "", regex=False)
-        ok = upper.str.match(_ATC).to_numpy(dtype=bool)
-        issues.add(filled & ~ok, spec.name, text, "INVALID_ATC", spec.invalid_severity)
-        return upper.where(ok & filled)
+        upper = uniques.str.upper().str.replace(" ", "", regex=False)
+        ok = upper.str.match(_ATC).fillna(False).to_numpy(dtype=bool)
+        report(filled & ~ok, "INVALID_ATC", spec.invalid_severity)
+        return distinct.spread(upper.where(ok & filled))
     if spec.type == "url":
-        ok = text.str.match(r"^https?://\S+$").to_numpy(dtype=bool)
-        issues.add(filled & ~ok, spec.name, text, "INVALID_URL", WARNING)
-        return text.where(ok & filled)
-    too_long = (text.str.len() > spec.max_length).to_numpy(dtype=bool)
-    issues.add(too_long, spec.name, text, "TOO_LONG", WARNING, str(spec.max_length))
-    if too_long.any():
-        text = text.str.slice(0, spec.max_length)
-    return text.where(filled)
+        ok = uniques.str.match(r"^https?://\S+$").fillna(False).to_numpy(dtype=bool)
+        report(filled & ~ok, "INVALID_URL", WARNING)
+        return distinct.spread(uniques.where(ok & filled))
+    raise ValueError(f"unknown field type {spec.type!r}")
+
+
+def _normalise_text(spec: FieldSpec, text: pd.Series, issues: _Issues) -> pd.Series:
+    """Free text: too long is a warning and is cut; empty is missing."""
+    array = to_arrow(text)
+    too_long = pc.greater(pc.utf8_length(array), spec.max_length)
+    too_long_rows = too_long.to_numpy(zero_copy_only=False)
+    issues.add(
+        too_long_rows, spec.name, text, "TOO_LONG", WARNING, str(spec.max_length)
+    )
+    if too_long_rows.any():
+        array = pc.utf8_slice_codeunits(array, 0, spec.max_length)
+    empty = pc.equal(array, "")
+    return to_series(pc.if_else(empty, pa.scalar(None, array.type), array), text.index)
 
 
 def normalise(
@@ -341,67 +370,136 @@ def validate(
             issues.add(
                 wrong,
                 rule.fields[1],
-                second.dt.strftime("%d/%m/%Y") if hasattr(second, "dt") else second,
+                second,
                 rule.code,
                 rule.severity,
                 rule.fields[0],
+                show=_french_dates if hasattr(second, "dt") else None,
             )
     return issues.frame()
+
+
+def _french_dates(values: pd.Series) -> pd.Series:
+    shown: pd.Series = values.dt.strftime("%d/%m/%Y")
+    return shown
 
 
 def medicine_key(typed: pd.DataFrame, schema: FamilySchema) -> pd.Series:
     """A stable name for the medicine of each row: first code given, else the
     folded label. Used in natural keys, before any matching."""
-    key = pd.Series(pd.NA, index=typed.index, dtype="str")
     link = schema.medicine
     if link is None:
-        return key
-    for name in link.code_fields:
-        key = key.where(key.notna(), typed[name].astype("str"))
-    missing = key.isna().to_numpy(dtype=bool)
-    if missing.any():
-        # Only the rows without a code need their label folded.
-        labels = typed[link.label_field].astype("str")[missing].fillna("")
-        folded = fold_values(labels).astype("str")
-        key[missing] = folded.where(folded != "")
-    return key
+        return to_series(pa.nulls(len(typed), pa.large_string()), typed.index)
+    folded = to_arrow(fold_values(typed[link.label_field]))
+    label = pc.if_else(pc.equal(folded, ""), pa.scalar(None, folded.type), folded)
+    codes = [to_arrow(typed[name]).cast(folded.type) for name in link.code_fields]
+    return to_series(pc.coalesce(*codes, label), typed.index)
 
 
-def _key_text(column: pd.Series) -> pd.Series:
-    """A key part as text; dates are formatted once per distinct date."""
+def _key_text(column: pd.Series) -> pa.Array:
+    """A key part as Arrow text; dates are formatted once per distinct date."""
     if not pd.api.types.is_datetime64_any_dtype(column):
-        return column.astype("str")
+        return to_arrow(column).cast(pa.large_string())
     codes, uniques = pd.factorize(column)
-    if not len(uniques):
-        return pd.Series(pd.NA, index=column.index, dtype="str")
-    formatted = pd.Series(pd.DatetimeIndex(uniques).strftime("%Y-%m-%d"), dtype="str")
-    out = formatted.take(np.maximum(codes, 0))
-    out.index = column.index
-    return out.where(codes >= 0)
+    formatted = pa.array(
+        pd.DatetimeIndex(uniques).strftime("%Y-%m-%d").tolist(), pa.large_string()
+    )
+    return pc.take(formatted, pa.array(codes, mask=codes < 0))
 
 
 def record_keys(typed: pd.DataFrame, schema: FamilySchema) -> pd.Series:
-    """Natural key per row: the first alternative whose fields are all filled."""
-    keys = pd.Series(pd.NA, index=typed.index, dtype="str")
-    remaining = np.ones(len(typed), dtype=bool)
-    texts: dict[str, pd.Series] = {}
+    """Natural key per row: the first alternative whose fields are all filled,
+    as ``field+field=value|value``."""
+    candidates = []
+    texts: dict[str, pa.Array] = {}
     for alternative in schema.natural_keys:
-        if not remaining.any():
-            break
         for name in alternative:
             if name not in texts:
                 texts[name] = _key_text(typed[name])
-        complete = remaining.copy()
-        for name in alternative:
-            complete &= texts[name].notna().to_numpy(dtype=bool)
-        if not complete.any():
-            continue
-        joined = "+".join(alternative) + "=" + texts[alternative[0]][complete]
-        for name in alternative[1:]:
-            joined = joined + "|" + texts[name][complete]
-        keys[complete] = joined
-        remaining &= ~complete
-    return keys
+        # A part missing makes the whole candidate null: the next one applies.
+        values = pc.binary_join_element_wise(
+            *(texts[name] for name in alternative), pa.scalar("|", pa.large_string())
+        )
+        prefix = pa.scalar("+".join(alternative) + "=", pa.large_string())
+        candidates.append(
+            pc.binary_join_element_wise(
+                prefix, values, pa.scalar("", pa.large_string())
+            )
+        )
+    if not candidates:
+        return to_series(pa.nulls(len(typed), pa.large_string()), typed.index)
+    return to_series(pc.coalesce(*candidates), typed.index)
+
+
+_NONE = "\x1e"  # stands for a missing code or label inside a pair's text
+
+
+class MedicineMatcher:
+    """Matches the medicines of frame after frame (the slices of one extract),
+    giving the matcher each distinct (code, label) pair once over all frames.
+    Only auto-accepted matches set the CIS."""
+
+    def __init__(self, schema: FamilySchema, matcher: Matcher) -> None:
+        if schema.medicine is None:
+            raise ValueError("the family has no medicine to match")
+        self.link = schema.medicine
+        self.matcher = matcher
+        self.known: dict[str, tuple[str | None, str, float]] = {}
+
+    def _ask(self, texts: list[str]) -> None:
+        new = [t for t in texts if t not in self.known]
+        if not new:
+            return
+        codes: list[str | None] = []
+        labels: list[str | None] = []
+        for text in new:
+            code, label = text.split("\x1f")
+            codes.append(None if code == _NONE else code)
+            labels.append(None if label == _NONE else label)
+        result = self.matcher(labels, codes)
+        method = result["method"].astype(object).to_numpy()
+        accepted = result["auto_accepted"].to_numpy(dtype=bool)
+        # A guess a person must confirm is "review", whatever the method found it.
+        method = np.where(
+            (~accepted) & np.isin(method, ["fuzzy", "exact", "alias"]), "review", method
+        )
+        guesses = result["cis"].astype(object).to_numpy()
+        cis = np.where(accepted, guesses, np.full(len(guesses), None, dtype=object))
+        scores = result["score"].to_numpy(dtype=np.float64)
+        for i, text in enumerate(new):
+            empty = codes[i] is None and labels[i] is None
+            self.known[text] = (
+                (None, "", 0.0) if empty else (cis[i], method[i], scores[i])
+            )
+
+    def match(self, typed: pd.DataFrame) -> pd.DataFrame:
+        """matched_cis, match_method and match_score of each row of ``typed``."""
+        codes = [to_arrow(typed[name]) for name in self.link.code_fields]
+        text = pa.large_string()
+        code = pc.coalesce(*codes) if codes else pa.nulls(len(typed), text)
+        label = to_arrow(typed[self.link.label_field])
+        # Arrow strings throughout: a million Python strings would double the
+        # memory. A pair is its code and label joined by a separator no text has.
+        joined = pc.binary_join_element_wise(
+            pc.fill_null(code.cast(text), _NONE),
+            pc.fill_null(label.cast(text), _NONE),
+            pa.scalar("\x1f", text),
+        )
+        encoded = pc.dictionary_encode(joined)
+        pairs = encoded.indices.to_numpy(zero_copy_only=False)
+        texts = encoded.dictionary.to_pylist()
+        self._ask(texts)
+        answers = [self.known[t] for t in texts]
+        return pd.DataFrame(
+            {
+                "matched_cis": np.array([a[0] for a in answers], dtype=object)[pairs],
+                "match_method": np.array([a[1] for a in answers], dtype=object)[pairs],
+                "match_score": np.array([a[2] for a in answers], dtype=np.float64)[
+                    pairs
+                ],
+            },
+            index=typed.index,
+        )
 
 
 def match_medicines(
@@ -409,45 +507,9 @@ def match_medicines(
 ) -> pd.DataFrame:
     """matched_cis, match_method and match_score per row, asking the matcher once per
     distinct (code, label) pair. Only auto-accepted matches set the CIS."""
-    link = schema.medicine
-    n = len(typed)
-    if link is None:
+    if schema.medicine is None:
         return pd.DataFrame(index=typed.index)
-    # Arrow strings throughout: a million Python strings would double the memory.
-    code = pd.Series(pd.NA, index=typed.index, dtype="str")
-    for name in link.code_fields:
-        code = code.where(code.notna(), typed[name].astype("str"))
-    label = typed[link.label_field].astype("str")
-    pairs = pd.DataFrame({"code": code, "label": label})
-    codes = (
-        pairs.groupby(["code", "label"], dropna=False, sort=False).ngroup().to_numpy()
-    )
-    first = pd.Series(np.arange(n)).groupby(codes).first().to_numpy()
-    distinct = pairs.iloc[first]
-    result = matcher(
-        [None if pd.isna(v) else str(v) for v in distinct["label"]],
-        [None if pd.isna(v) else str(v) for v in distinct["code"]],
-    )
-    method = result["method"].astype(object).to_numpy()
-    accepted = result["auto_accepted"].to_numpy(dtype=bool)
-    # A guess a person must confirm is "review", whatever the method found it.
-    method = np.where(
-        (~accepted) & np.isin(method, ["fuzzy", "exact", "alias"]), "review", method
-    )
-    guesses = result["cis"].astype(object).to_numpy()
-    cis = np.where(accepted, guesses, np.full(len(guesses), None, dtype=object))
-    empty = (pairs["code"].isna() & pairs["label"].isna()).to_numpy()
-    out = pd.DataFrame(
-        {
-            "matched_cis": cis[codes],
-            "match_method": method[codes],
-            "match_score": result["score"].to_numpy(dtype=np.float64)[codes],
-        },
-        index=typed.index,
-    )
-    out.loc[empty, ["matched_cis", "match_method"]] = [None, ""]
-    out.loc[empty, "match_score"] = 0.0
-    return out
+    return MedicineMatcher(schema, matcher).match(typed)
 
 
 def match_counts(methods: pd.Series | Mapping[str, int]) -> dict[str, int]:
@@ -471,11 +533,15 @@ def clean(
     matcher: Matcher | None = None,
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
+    offset: int = 0,
+    deduplicate_rows: bool = True,
 ) -> CleanResult:
     """The whole chain on a mapped frame; rows with a blocking issue, excluded
     rows and duplicates are left out of ``records`` (and listed in ``issues``).
 
-    ``records`` keeps the input positions in a ``position`` column.
+    ``records`` keeps the input positions (plus ``offset``, for a slice of a
+    larger extract) in a ``position`` column. Without ``deduplicate_rows`` the
+    caller runs ``deduplicate`` itself, over all the slices' records.
     """
     step = progress or (lambda _stage: None)
     n = len(mapped)
@@ -508,83 +574,113 @@ def clean(
         issues = pd.concat([issues, keyless.frame()], ignore_index=True)
         blocking |= no_key
     keep = ~(blocking | excluded)
-
-    step("deduplicate")
-    dup = _Issues()
-    value_columns = [c for c in schema.field_names if c in typed.columns]
-    # Only rows sharing a natural key can repeat each other: compare within
-    # those few rows, not across the million.
-    shared = np.flatnonzero(
-        typed["record_key"].duplicated(keep=False).to_numpy() & keep
-    )
-    for code, columns in (("DUPLICATE_ROW", value_columns), ("DUPLICATE_KEY", None)):
-        positions = shared[keep[shared]]
-        if not len(positions):
-            break
-        candidates = typed.iloc[positions]
-        subset = columns if columns is not None else ["record_key"]
-        repeated = candidates.duplicated(subset=subset, keep="last").to_numpy()
-        if not repeated.any():
-            continue
-        # The detail of a dropped row is the position of the row kept instead.
-        groups = candidates.groupby(subset, dropna=False, sort=False).ngroup()
-        last = pd.Series(positions).groupby(groups.to_numpy()).transform("last")
-        kept_instead = np.full(n, -1, dtype=np.int64)
-        kept_instead[positions] = last.to_numpy()
-        dropped = np.zeros(n, dtype=bool)
-        dropped[positions[repeated]] = True
-        dup.add(dropped, "", None, code, WARNING, kept_instead)
-        keep[positions[repeated]] = False
+    issues["position"] = issues["position"].to_numpy(dtype=np.int64) + offset
+    parts = [issues]
+    rejected = [np.flatnonzero(~keep) + offset]
 
     records = typed[keep]
     del typed  # a million rows: keep one typed copy in memory, not two
-    records["position"] = np.flatnonzero(keep)
+    records["position"] = np.flatnonzero(keep) + offset
+    if deduplicate_rows:
+        step("deduplicate")
+        dropped, duplicates = deduplicate(records, schema)
+        parts.append(duplicates)
+        if dropped.any():
+            rejected.append(records["position"].to_numpy()[dropped])
+            records = records[~dropped]
     counts: dict[str, int] = {}
     if schema.medicine is not None and matcher is not None and len(records):
         step("match")
-        matched = match_medicines(records, schema, matcher)
-        for column in matched.columns:
-            records[column] = matched[column].to_numpy()
-        del matched
-        to_review = (
-            records["match_method"]
-            .isin(["unmatched", "review", "ambiguous"])
-            .to_numpy()
-        )
-        if to_review.any():
-            # The value shown is the label, or the code when there is none; only
-            # the few rows to review are turned into Python strings.
-            few = records.loc[to_review]
-            named = few[schema.medicine.label_field].astype(object)
-            for code_field in schema.medicine.code_fields:
-                named = named.where(named.notna(), few[code_field].astype(object))
-            shown_values = np.full(n, "", dtype=object)
-            shown_values[np.flatnonzero(keep)[to_review]] = (
-                named.fillna("").astype(str).to_numpy()
-            )
-            shown = pd.Series(shown_values, dtype=object)
-            for method, code in (
-                ("unmatched", "MEDICINE_UNMATCHED"),
-                ("review", "MEDICINE_TO_REVIEW"),
-                ("ambiguous", "MEDICINE_AMBIGUOUS"),
-            ):
-                mask = (records["match_method"] == method).to_numpy()
-                dup.add(_spread(mask, keep), "medicine", shown, code, WARNING)
+        records = add_matches(records, schema, matcher)
+        parts.append(match_issues(records, schema))
         counts = match_counts(records["match_method"])
-    issues = pd.concat([issues, dup.frame()], ignore_index=True)
+    issues = pd.concat(parts, ignore_index=True)
     return CleanResult(
         records=records.reset_index(drop=True),
         issues=issues.sort_values(["position", "code"], kind="stable").reset_index(
             drop=True
         ),
         rows_read=n,
-        rejected_positions=np.flatnonzero(~keep),
+        rejected_positions=np.sort(np.concatenate(rejected)),
         matches=counts,
     )
 
 
-def _spread(mask: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """A mask over the kept rows, as a mask over all rows."""
-    full = np.zeros(len(keep), dtype=bool)
-    full[np.flatnonzero(keep)[np.asarray(mask, dtype=bool)]] = True
-    return full
+def deduplicate(
+    records: pd.DataFrame, schema: FamilySchema
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """The records repeated by a later record (in ``position`` order): all
+    values equal (DUPLICATE_ROW), else the same natural key (DUPLICATE_KEY). The
+    issue's detail is the position of the record kept instead.
+
+    Returns a mask over ``records`` of the ones to drop, and their issues.
+    """
+    dup = _Issues()
+    dropped = np.zeros(len(records), dtype=bool)
+    value_columns = [c for c in schema.field_names if c in records.columns]
+    positions = records["position"].to_numpy(dtype=np.int64)
+    # Only rows sharing a natural key can repeat each other: compare within
+    # those few rows, not across the million.
+    shared = np.flatnonzero(records["record_key"].duplicated(keep=False).to_numpy())
+    for code, columns in (("DUPLICATE_ROW", value_columns), ("DUPLICATE_KEY", None)):
+        rows = shared[~dropped[shared]]
+        if not len(rows):
+            break
+        candidates = records.iloc[rows]
+        subset = columns if columns is not None else ["record_key"]
+        repeated = candidates.duplicated(subset=subset, keep="last").to_numpy()
+        if not repeated.any():
+            continue
+        groups = candidates.groupby(subset, dropna=False, sort=False).ngroup()
+        last = pd.Series(positions[rows]).groupby(groups.to_numpy()).transform("last")
+        dup.at(
+            positions[rows[repeated]],
+            code,
+            WARNING,
+            last.to_numpy()[repeated].astype(str),
+        )
+        dropped[rows[repeated]] = True
+    return dropped, dup.frame()
+
+
+def add_matches(
+    records: pd.DataFrame, schema: FamilySchema, matcher: Matcher
+) -> pd.DataFrame:
+    """The records with their matched_cis, match_method and match_score columns."""
+    matched = match_medicines(records, schema, matcher)
+    for column in matched.columns:
+        records[column] = matched[column].to_numpy()
+    return records
+
+
+def match_issues(records: pd.DataFrame, schema: FamilySchema) -> pd.DataFrame:
+    """A warning per record whose medicine waits for a person (unmatched, to
+    review, ambiguous), at the record's ``position``, showing its label (or its
+    code when it has none)."""
+    issues = _Issues()
+    link = schema.medicine
+    if link is None or not len(records):
+        return issues.frame()
+    methods = records["match_method"]
+    to_review = methods.isin(["unmatched", "review", "ambiguous"]).to_numpy()
+    if not to_review.any():
+        return issues.frame()
+    # Only the few rows to review are turned into Python strings.
+    few = records.loc[to_review]
+    named = few[link.label_field].astype(object)
+    for code_field in link.code_fields:
+        named = named.where(named.notna(), few[code_field].astype(object))
+    positions = few["position"].to_numpy(dtype=np.int64)
+    width = int(positions.max()) + 1
+    shown_values = np.full(width, "", dtype=object)
+    shown_values[positions] = named.fillna("").astype(str).to_numpy()
+    shown = pd.Series(shown_values, dtype=object)
+    for method, code in (
+        ("unmatched", "MEDICINE_UNMATCHED"),
+        ("review", "MEDICINE_TO_REVIEW"),
+        ("ambiguous", "MEDICINE_AMBIGUOUS"),
+    ):
+        mask = np.zeros(width, dtype=bool)
+        mask[positions[(few["match_method"] == method).to_numpy()]] = True
+        issues.add(mask, "medicine", shown, code, WARNING)
+    return issues.frame()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from datasets.pipeline.arrowtext import TEXT, Distinct, fold_arrow, repeated
 from datasets.pipeline.schema import FamilySchema, FieldSpec
 
 
@@ -69,12 +70,11 @@ def fold(text: str) -> str:
 
 
 def fold_values(series: pd.Series) -> pd.Series:
-    """``fold`` over a series, computed once per distinct value."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    folded = [fold(value) if isinstance(value, str) else "" for value in uniques]
-    return pd.Series(
-        pd.array(folded, dtype=object)[codes], index=series.index, dtype=object
-    )
+    """``fold`` over a series (missing values fold to ""), computed once per
+    distinct value by Arrow's kernels; the result is an Arrow-backed ``str``
+    series."""
+    distinct = Distinct(series)
+    return distinct.spread(fold_arrow(distinct.uniques))
 
 
 def missing_required(schema: FamilySchema, spec: MappingSpec) -> list[tuple[str, ...]]:
@@ -109,12 +109,14 @@ def apply_mapping(
         column = spec.columns.get(name)
         constant = spec.constants.get(name, "")
         if column:
-            values = frame[column].fillna("").astype("str")
+            values = frame[column]
+            if values.dtype != TEXT or values.hasnans:
+                values = values.fillna("").astype(TEXT)
             if constant:
                 values = values.where(values.str.strip() != "", constant)
             out[name] = values
         else:
-            out[name] = pd.Series([constant] * n, index=frame.index, dtype="str")
+            out[name] = repeated(constant, n, frame.index)
     return pd.DataFrame(out, index=frame.index)
 
 

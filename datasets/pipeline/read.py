@@ -31,6 +31,8 @@ import numpy.typing as npt
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
+from datasets.pipeline.arrowtext import text_types
+
 SAMPLE_BYTES = 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 FORMATS = ("csv", "xlsx", "json")
@@ -418,7 +420,9 @@ def _read_csv(path: Path, det: Detection, nrows: int | None) -> Table:
     extra = 0 if det.header_row is None else 1
     want = None if nrows is None else nrows + extra
     while True:
-        raw = _parse_csv(path, det, skip, want)
+        raw = _parse_csv_arrow(path, det) if want is None and not skip else None
+        if raw is None:
+            raw = _parse_csv(path, det, skip, want)
         # Blank lines are kept by the parser so that positions stay line numbers
         # (a quoted cell spanning several lines shifts the following ones).
         lines = np.arange(1, len(raw) + 1, dtype=np.int64) + skip
@@ -434,14 +438,78 @@ def _read_csv(path: Path, det: Detection, nrows: int | None) -> Table:
         want *= 2  # blank lines ate some of the requested rows
 
 
-def _parse_csv(
-    path: Path, det: Detection, skip: int, nrows: int | None
-) -> pd.DataFrame:
+def _sample_width(path: Path, det: Detection) -> int:
+    """Cells in the widest record of the file's first megabyte."""
     with path.open("rb") as handle:
         head = handle.read(SAMPLE_BYTES)
     sample = _decode_sample(head, det.encoding, final=False)
     records = _sample_rows(sample, det.delimiter, _SAMPLE_ROWS)
-    width = max((len(cells) for _, cells in records), default=1)
+    return max((len(cells) for _, cells in records), default=1)
+
+
+def _line_count(path: Path) -> int:
+    """Physical lines of a file (a last line without a line break counts)."""
+    count, last = 0, b""
+    with path.open("rb") as handle:
+        while block := handle.read(16 * 1024 * 1024):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (1 if last not in (b"", b"\n") else 0)
+
+
+def _parse_csv_arrow(path: Path, det: Detection) -> pd.DataFrame | None:
+    """The whole file parsed by Arrow's multithreaded reader (several times
+    faster than pandas' C engine), or None when that reader cannot give the
+    same table: rows of different widths, blank lines or cells spanning several
+    lines (row positions would no longer be line numbers), undecodable bytes.
+    The caller then parses with pandas, which handles (or reports) all of them.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    width = _sample_width(path, det)
+    encoding = det.encoding.lower().replace("_", "-")
+    utf8 = encoding in ("utf-8", "utf8", "utf-8-sig", "ascii")
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                autogenerate_column_names=True,
+                encoding="utf8" if utf8 else det.encoding,
+                block_size=8 * 1024 * 1024,
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=det.delimiter,
+                quote_char='"',
+                double_quote=True,
+                newlines_in_values=False,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                check_utf8=True,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError, ValueError):
+        return None
+    if table.num_rows != _line_count(path):
+        return None
+    # A column the sample did not see was typed by inference: not the same table.
+    columns = list(table.columns)
+    if any(not pa.types.is_string(c.type) for c in columns):
+        return None
+    frame: pd.DataFrame = pa.table(
+        columns, names=[str(i) for i in range(len(columns))]
+    ).to_pandas(types_mapper=text_types)
+    return frame.set_axis(range(frame.shape[1]), axis=1)
+
+
+def _parse_csv(
+    path: Path, det: Detection, skip: int, nrows: int | None
+) -> pd.DataFrame:
+    width = _sample_width(path, det)
     for _ in range(_RAGGED_RETRIES):
         try:
             raw = pd.read_csv(

@@ -135,6 +135,74 @@ def test_a_sheet_of_the_workbook_is_ingested_despite_its_xls_extension(
     assert version.rows_loaded > 1000
 
 
+def _cleaned_state(version: DatasetVersion) -> dict[str, Any]:
+    version.refresh_from_db()
+    return {
+        "counts": (version.rows_read, version.rows_loaded, version.rows_rejected),
+        "issue_counts": version.issue_counts,
+        "match_counts": version.match_counts,
+        "completeness": version.completeness,
+        "blocking": version.blocking_issues,
+        "records": sorted(
+            ShortageRecord.objects.filter(version=version).values_list(
+                "row_number", "record_key", "matched_cis", "match_method", "started_on"
+            )
+        ),
+        "issues": sorted(
+            Issue.objects.filter(version=version).values_list(
+                "row_number", "code", "field", "message"
+            )
+        ),
+        "problems": sorted(
+            ProblemRow.objects.filter(version=version).values_list(
+                "row_number", "rejected"
+            )
+        ),
+    }
+
+
+def _spread_duplicates() -> str:
+    """40 declarations, then the same 40 again: the even ones identical, the odd
+    ones with another date (same natural key); every fifth names an unknown
+    medicine; one row lacks its classification."""
+    lines = []
+    for i in range(40):
+        medicine = "3400935955838;" if i % 5 else ";Produit maison XYZ"
+        lines.append(f"22-{i};ouvert;Rupture de stock;01/02/2024;{medicine}")
+    for i in range(40):
+        medicine = "3400935955838;" if i % 5 else ";Produit maison XYZ"
+        day = "01" if i % 2 == 0 else "03"
+        lines.append(f"22-{i};ouvert;Rupture de stock;{day}/02/2024;{medicine}")
+    lines.append("22-99;ouvert;;01/02/2024;3400935955838;")
+    return "\n".join(lines) + "\n"
+
+
+def test_cleaning_in_slices_gives_the_same_version_as_in_one_go(
+    tmp_path: Path,
+    media: Path,
+    small_referential: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A big extract is cleaned, matched and loaded slice by slice: rows repeated
+    by a row of a later slice are removed again, and records, matches, issues and
+    counts come out exactly as when the whole file is one slice."""
+    version = ingest(write_csv(tmp_path / "a.csv", HEADER + _spread_duplicates()))
+    whole = _cleaned_state(version)
+    assert whole["counts"] == (81, 40, 41)
+    assert version.issue_counts["DUPLICATE_ROW"] == 20
+    assert version.issue_counts["DUPLICATE_KEY"] == 20
+    # Only the kept rows' unknown medicines wait for a person.
+    assert version.match_counts["unmatched"] == 8
+    assert version.issue_counts["MEDICINE_UNMATCHED"] == 8
+    monkeypatch.setattr(services, "FIRST_BATCH", 7)
+    monkeypatch.setattr(services, "LOAD_BATCH", 10)
+    services.version_clean(version=version)
+    sliced = _cleaned_state(version)
+    assert sliced == whole
+    kept = ShortageRecord.objects.filter(version=version)
+    assert min(kept.values_list("row_number", flat=True)) == 42  # the later copies
+
+
 def test_the_bdpm_availability_file_is_a_shortage_source_with_the_ready_made_profile(
     real_shortages: Path, media: Path, tmp_path: Path
 ) -> None:
