@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-BLUE_FRANCE = "#000091"
+from publications.theme import agency_theme
 
 
 @dataclass
@@ -53,7 +53,7 @@ def bar_chart(
     value_axis = alt.X if horizontal else alt.Y
     chart = (
         alt.Chart(frame)
-        .mark_bar(color=BLUE_FRANCE)
+        .mark_bar(color=agency_theme().colour)
         .encode(
             category_axis(
                 "label:N",

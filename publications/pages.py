@@ -23,6 +23,7 @@ from wagtail.models import Page
 
 from publications import portal
 from publications.models import Release
+from publications.theme import agency_theme
 
 #: What django-dsfr's header and footer read (its context processor would query
 #: the database on every render, admin pages included).
@@ -39,10 +40,16 @@ SITE_CONFIG = {
 }
 
 
+def portal_context() -> dict[str, Any]:
+    """What every public page's frame needs: DSFR's site configuration and the
+    agency's identity."""
+    return {"SITE_CONFIG": SITE_CONFIG, "agency": agency_theme()}
+
+
 def _render(
     request: HttpRequest, template: str, context: dict[str, Any]
 ) -> HttpResponse:
-    return TemplateResponse(request, template, {"SITE_CONFIG": SITE_CONFIG, **context})
+    return TemplateResponse(request, template, {**portal_context(), **context})
 
 
 #: Seconds a rendered public page stays cached (its key changes with every new
@@ -62,7 +69,9 @@ def _published_state() -> str:
     referential = (
         ReferentialImport.objects.order_by("-pk").values_list("pk", flat=True).first()
     )
-    return f"{releases}:{referential}"
+    # A new name or colour for the agency shows at once, too.
+    theme = hashlib.sha256(repr(agency_theme()).encode()).hexdigest()[:12]
+    return f"{releases}:{referential}:{theme}"
 
 
 def cached_route(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -249,7 +258,7 @@ class VisualisationPage(Page):
 
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         context = super().get_context(request, *args, **kwargs)
-        context["SITE_CONFIG"] = SITE_CONFIG
+        context.update(portal_context())
         context["title"] = self.title
         context["blocks"] = [
             {

@@ -253,3 +253,9 @@ BDPM_DROP_DIR = env_str("BDPM_DROP_DIR", "") or ""
 # (a zip bomb disguised as .xlsx is refused before it is opened).
 EXTRACT_MAX_BYTES = env_int("EXTRACT_MAX_BYTES", 200 * 1024 * 1024)
 EXTRACT_MAX_UNCOMPRESSED_BYTES = env_int("EXTRACT_MAX_UNCOMPRESSED_BYTES", 1024**3)
+
+# The agency on the public site: its name (or logo, a static file path) beside
+# the Marianne block, and its colour on charts and highlights (publications/theme.py).
+DATAMED_AGENCY_NAME = env_str("DATAMED_AGENCY_NAME", "ANSM")
+DATAMED_AGENCY_LOGO = env_str("DATAMED_AGENCY_LOGO", "")
+DATAMED_AGENCY_COLOUR = env_str("DATAMED_AGENCY_COLOUR", "#000091")

@@ -177,3 +177,37 @@ def test_a_substance_page_lists_its_medicines_and_their_shortages(
     assert f"/medicament/{DOLIPRANE}/" in page
     assert "<td>2</td><td>1</td>" in page.replace("\n", "")
     assert Client().get("/substance/inconnue/").status_code == 404
+
+
+def test_the_agency_shows_its_name_and_colour_on_every_public_page(
+    tmp_path: Path,
+    media: Path,
+    small_referential: None,
+    team: dict[str, Any],
+    settings: Any,
+) -> None:
+    """The operator block beside the Marianne block names the agency; its colour
+    marks the header, the bars and the charts; a malformed colour is refused by
+    the system check and the State's blue is used instead."""
+    from django.core.checks import run_checks
+
+    approve(ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"]), team)
+    settings.DATAMED_AGENCY_NAME = "Agence d'essai"
+    settings.DATAMED_AGENCY_COLOUR = "#7a1f5c"
+    for url in ("/", "/ruptures/", f"/medicament/{DOLIPRANE}/", "/jeux-de-donnees/"):
+        page = html(url)
+        header = page.split('<div class="fr-header__operator">', 1)[1]
+        assert (
+            header.split("</div>", 1)[0]
+            .strip()
+            .startswith('<p class="datamed-operator">Agence d&#x27;essai</p>')
+        )
+        assert "--datamed-accent: #7a1f5c;" in page
+    chart = html("/ruptures/").split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert 'fill="#7a1f5c"' in chart
+    settings.DATAMED_AGENCY_COLOUR = "red; background: url(x)"
+    page = html("/ruptures/")
+    assert "--datamed-accent: #000091;" in page and "url(x)" not in page
+    assert [m.id for m in run_checks() if m.id == "publications.W001"] == [
+        "publications.W001"
+    ]
