@@ -58,7 +58,8 @@ def aggregate_tables(version: Any) -> list[AggregateTable]:
             keys.append(name)
         if not keys:
             continue
-        data = data.fillna("—").astype(str)
+        # Text first: "—" (not given) cannot go into an integer column (years).
+        data = data.astype(object).where(data.notna(), "—").astype(str)
         counts = data.groupby(keys, dropna=False).size()
         if len(keys) == 1:
             matrix = counts.to_frame(COUNT_COLUMN)

@@ -253,3 +253,21 @@ def test_an_api_answer_is_cached_per_release(
     with django_assert_max_num_queries(2):  # the current release, nothing else
         again = client.get(url, {"cip13": "3400935955838"}).json()
     assert again == first
+
+
+def test_rows_without_a_date_are_counted_as_not_given_per_year(
+    released: Release,
+) -> None:
+    """A declaration without a declaration date (the BDPM availability file has
+    none) is counted under "—" in the yearly tables, not an error."""
+    from datasets.models import ShortageRecord
+    from publications.aggregates import aggregate_tables
+
+    version = released.version
+    first = ShortageRecord.objects.filter(version=version).order_by("pk")[0]
+    ShortageRecord.objects.filter(pk=first.pk).update(declared_on=None)
+    per_year = next(
+        t.table for t in aggregate_tables(version) if t.aggregate.name == "per_year"
+    )
+    assert "—" in per_year.rows and "2024" in per_year.rows
+    assert per_year.value("—", per_year.columns[0]) == 1
