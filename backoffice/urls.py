@@ -21,3 +21,7 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+# A missing page answers in French, in the portal's frame (JSON under /api/);
+# templates/500.html needs nothing that could itself fail.
+handler404 = "publications.public_views.not_found_view"

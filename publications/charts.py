@@ -77,11 +77,19 @@ def bar_chart(
         .configure_view(stroke=None)
     )
     svg = vl_convert.vegalite_to_svg(chart.to_json())
-    top = max(rows, key=lambda r: r.count)
+    top = max(int(r.count) for r in rows)
+    leaders = [str(r.label) for r in rows if int(r.count) == top]
     total = sum(int(r.count) for r in rows)
-    summary = _("The largest is “%(label)s”: %(value)s of %(total)s declarations.") % {
-        "total": total,
-        "label": top.label,
-        "value": top.count,
-    }
+    if len(leaders) == 1:
+        summary = _(
+            "The largest is “%(label)s”: %(value)s of %(total)s declarations."
+        ) % {"total": total, "label": leaders[0], "value": top}
+    else:
+        summary = _(
+            "Tied first: %(labels)s, with %(value)s of %(total)s declarations each."
+        ) % {
+            "labels": ", ".join(_("“%(label)s”") % {"label": lb} for lb in leaders),
+            "value": top,
+            "total": total,
+        }
     return Chart(svg=mark_safe(svg), summary=summary)  # noqa: S308 - generated SVG

@@ -33,6 +33,8 @@ def ongoing_q() -> Q:
 class SearchResult:
     specialities: list[Any]
     suggestions: list[Any] = field(default_factory=list)
+    #: Every speciality matching, when more than the ones listed.
+    total: int = 0
 
 
 def _names_index() -> tuple[list[str], list[str]]:
@@ -66,7 +68,9 @@ def search(query: str) -> SearchResult:
         .order_by("name")
         .only("cis", "name", "pharmaceutical_form", "holders_text")[:SEARCH_LIMIT]
     )
-    result = SearchResult(specialities=found)
+    result = SearchResult(specialities=found, total=len(found))
+    if len(found) == SEARCH_LIMIT:
+        result.total = speciality_search(query).count()
     if not found and len(query) >= 3:
         names, codes = _names_index()
         best = process.extract(
@@ -251,6 +255,17 @@ class ShortageStatistics:
     recent: list[dict[str, Any]]
 
 
+def _every_year(pairs: list[tuple[Any, int]]) -> list[tuple[Any, int]]:
+    """Counts per year with the years between that have none (as 0): a chart
+    must not make 2014 and 2017 look adjacent. Undated rows stay last."""
+    counts = dict(pairs)
+    years = [year for year in counts if year is not None]
+    if not years:
+        return pairs
+    every = [(year, counts.get(year, 0)) for year in range(min(years), max(years) + 1)]
+    return [*every, (None, counts[None])] if None in counts else every
+
+
 def _rows(
     pairs: list[tuple[Any, int]], labels: dict[Any, Any] | None = None
 ) -> list[CountRow]:
@@ -307,7 +322,9 @@ def shortage_statistics() -> ShortageStatistics | None:
         total=rows.count(),
         ongoing=ongoing.count(),
         per_year=_rows(
-            counted(rows, ExtractYear(Coalesce("declared_on", "started_on")), "key")
+            _every_year(
+                counted(rows, ExtractYear(Coalesce("declared_on", "started_on")), "key")
+            )
         ),
         per_classification=_rows(
             counted(rows, F("classification")),

@@ -15,6 +15,7 @@ from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
@@ -294,3 +295,19 @@ def api_aggregates_view(request: HttpRequest, family: str) -> HttpResponseBase:
         json.dumps(body, ensure_ascii=False), content_type="application/json"
     )
     return _cached(response, etag, release.published_at)
+
+
+def not_found_view(
+    request: HttpRequest, exception: Exception | None = None
+) -> HttpResponse:
+    """Error 404: JSON under the API, else a French page of the portal."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    from publications.pages import portal_context
+
+    return render(
+        request,
+        "publications/portal_404.html",
+        {**portal_context(), "title": _("Page not found")},
+        status=404,
+    )

@@ -147,8 +147,8 @@ def test_the_shortages_page_counts_the_current_release(
         "2 déclarations de ruptures ou de risques de rupture, dont 1 en cours" in page
     )
     assert (
-        "<caption>Déclarations par année (de déclaration, à défaut de début)</caption>"
-        in page
+        '<h2 class="fr-h5">Déclarations par année (de déclaration, à défaut de début)'
+        "</h2>" in page
     )
     assert "2024" in page and "Rupture de stock" in page
     assert f"/medicament/{DOLIPRANE}/" in page  # the ongoing one, linked
@@ -157,7 +157,8 @@ def test_the_shortages_page_counts_the_current_release(
     # classifications (one year, one cause, no ATC code: their tables say it).
     main = page.split("<main", 1)[1].split("</main>", 1)[0]
     assert main.count("<svg") == 1 and "<script" not in main
-    assert "1 sur 2 déclarations" in page
+    assert "Ex æquo en tête : « Rupture de stock », « Risque" in page
+    assert "(1 sur 2 déclarations chacune)" in page
 
 
 def test_a_substance_page_lists_its_medicines_and_their_shortages(
@@ -210,4 +211,47 @@ def test_the_agency_shows_its_name_and_colour_on_every_public_page(
     assert "--datamed-accent: #000091;" in page and "url(x)" not in page
     assert [m.id for m in run_checks() if m.id == "publications.W001"] == [
         "publications.W001"
+    ]
+
+
+def test_a_missing_page_answers_in_french_in_the_portal_and_in_json_under_the_api(
+    small_referential: None,
+) -> None:
+    response = Client().get("/medicament/00000000/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "<h1>Page introuvable</h1>" in page and 'class="fr-header' in page
+    api = Client().get("/api/v1/nothing-here/")
+    assert api.status_code == 404 and api.json() == {"detail": "Introuvable."}
+
+
+def test_the_error_page_stands_alone_in_french() -> None:
+    from django.test import RequestFactory
+    from django.views.defaults import server_error
+
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    assert "Erreur inattendue" in response.content.decode()
+
+
+def test_a_search_with_many_answers_says_how_many_it_does_not_list(
+    small_referential: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publications import portal
+
+    monkeypatch.setattr(portal, "SEARCH_LIMIT", 1)
+    page = html("/", q="a")
+    assert "Les 1 premiers des 3 médicaments trouvés pour « a »" in page
+    assert "Aucun médicament trouvé pour « zzzzzz »" in html("/", q="zzzzzz")
+
+
+def test_years_without_declarations_are_shown_as_zero() -> None:
+    from publications.portal import _every_year
+
+    assert _every_year([(2014, 3), (2017, 1), (None, 2)]) == [
+        (2014, 3),
+        (2015, 0),
+        (2016, 0),
+        (2017, 1),
+        (None, 2),
     ]
