@@ -311,7 +311,7 @@ def shortage_statistics() -> ShortageStatistics | None:
             for item in queryset.annotate(key=expression)
             .values("key")
             .annotate(n=Count("pk"))
-            .order_by(order)
+            .order_by(order, "key")  # ties in a stable order
         ]
 
     from django.db.models import F
