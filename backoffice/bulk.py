@@ -178,19 +178,20 @@ def _arrow_table(model: type[models.Model], frame: pd.DataFrame) -> Any:
 COPY_BATCH = 100_000
 
 
+#: A frame to COPY: the model giving the column types, the frame, the table.
+Batch = tuple[type[models.Model], pd.DataFrame, str]
+
+
 def _copy_batches(
-    model: type[models.Model],
-    frames: Iterable[pd.DataFrame],
-    table: str,
-    progress: Callable[[int], None] | None = None,
+    batches: Iterable[Batch], progress: Callable[[int], None] | None = None
 ) -> int:
-    """COPY each frame (same columns every time) into ``table``, in the caller's
-    transaction, while the next frame is prepared.
+    """COPY each frame into its table, in the caller's transaction, while the
+    next one is prepared.
 
     A writer thread streams each batch to PostgreSQL on this thread's own
     connection, one COPY per batch, and reports progress (from its own
     connection, so a job's progress is visible at once). Meanwhile this thread
-    computes the next frame (the ``frames`` iterator may be lazy) and turns it
+    computes the next frame (the ``batches`` iterator may be lazy) and turns it
     into CSV with Arrow: the Python work and PostgreSQL's parsing overlap on two
     cores. The calling thread must not use the connection until this returns
     (the iterator included); an error on either side stops both and is raised.
@@ -230,7 +231,7 @@ def _copy_batches(
     writer = threading.Thread(target=write, name="copy-writer", daemon=True)
     writer.start()
     try:
-        for frame in frames:
+        for model, frame, table in batches:
             if failures:
                 break
             if frame.empty:
@@ -260,7 +261,7 @@ def _copy_frame(
     table: str,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    _copy_batches(model, _slices(frame), table, progress)
+    _copy_batches(((model, part, table) for part in _slices(frame)), progress)
 
 
 def bulk_insert(
@@ -303,21 +304,23 @@ def bulk_insert(
     return len(frame)
 
 
-def bulk_insert_batches(
-    model: type[models.Model],
-    frames: Iterable[pd.DataFrame],
+def bulk_insert_stream(
+    batches: Iterable[tuple[type[models.Model], pd.DataFrame]],
     *,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Append the rows of each frame to ``model``'s table; the frames may be
-    computed lazily: on PostgreSQL the next one is computed while the previous
-    one is being loaded (see ``_copy_batches``), so the iterator must not query
-    the database. Runs inside the caller's transaction; returns the rows sent,
-    ``progress`` receives the rows sent so far after each batch."""
+    """Append the rows of each (model, frame) to the model's table; the frames
+    may be computed lazily: on PostgreSQL the next one is computed while the
+    previous one is being loaded (see ``_copy_batches``), so the iterator must
+    not query the database. Runs inside the caller's transaction; returns the
+    rows sent, ``progress`` receives the rows sent so far after each frame."""
     if connection.vendor == "postgresql":
-        return _copy_batches(model, frames, model._meta.db_table, progress)
+        return _copy_batches(
+            ((model, frame, model._meta.db_table) for model, frame in batches),
+            progress,
+        )
     sent = 0
-    for frame in frames:
+    for model, frame in batches:
         sent += bulk_insert(model, frame)
         if progress is not None:
             progress(sent)

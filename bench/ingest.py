@@ -300,15 +300,14 @@ def pipeline_timers(*, drop_copy_progress: bool = False) -> Iterator[StageTimers
         (clean_module, "medicine_key", "clean.medicine_key"),
         (clean_module, "record_keys", "clean.record_keys"),
         (clean_module.MedicineMatcher, "match", "MedicineMatcher.match"),
-        (services, "bulk_insert_batches", "bulk_insert_batches (records COPY)"),
         (services._Slices, "finish", "finish (duplicates over the slices)"),
         (services, "_issue_frame", "_issue_frame"),
     ):
         timers.wrap(module, name, label)
     timers.wrap(
         services,
-        "bulk_insert",
-        "bulk_insert (issues, problem rows)",
+        "bulk_insert_stream",
+        "bulk_insert_stream (records, issues, problem rows)",
         drop=COPY_PROGRESS_WORKAROUND if drop_copy_progress else (),
     )
     try:

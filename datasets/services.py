@@ -25,7 +25,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from backoffice.bulk import bulk_insert, bulk_insert_batches, bulk_update_frame
+from backoffice.bulk import bulk_insert_stream, bulk_update_frame
 from backoffice.exceptions import (
     ApplicationError,
     InvalidTransition,
@@ -955,7 +955,7 @@ def _clean_and_store(
     version's records, issues and problem rows, all in one transaction.
 
     While PostgreSQL loads a slice, the next one is cleaned and matched (see
-    ``bulk_insert_batches``); duplicates are found over the whole extract at the
+    ``bulk_insert_stream``); duplicates are found over the whole extract at the
     end, and the rows a later row repeats are deleted again.
     """
     model = record_model(schema)
@@ -967,7 +967,7 @@ def _clean_and_store(
     stage = str(_("Cleaning, matching and loading the records"))
     bounds = sorted({0, *range(FIRST_BATCH, total, LOAD_BATCH), total})
 
-    def batches() -> Iterator[pd.DataFrame]:
+    def batches() -> Iterator[tuple[Any, pd.DataFrame]]:
         for start, stop in itertools.pairwise(bounds):
             part = clean(
                 mapped.iloc[start:stop],
@@ -981,29 +981,32 @@ def _clean_and_store(
                 for column in found.columns:
                     part.records[column] = found[column].to_numpy()
             slices.add(part)
-            yield _record_rows(version, schema, table, part.records)
+            yield model, _record_rows(version, schema, table, part.records)
+        # While the last slices load: duplicates over the slices, then the
+        # issues and the raw values of the rows they concern, loaded after them.
+        result, gone = slices.finish(total, matching)
+        outcome["result"], outcome["gone"] = result, gone
+        issues, problems = _issue_rows(version, schema, table, result)
+        yield Issue, issues
+        yield ProblemRow, problems
 
+    outcome: dict[str, Any] = {}
     report.update(0, total=total, stage=stage)
     with transaction.atomic():
         model._default_manager.filter(version=version).delete()
         Issue.objects.filter(version=version).delete()
         ProblemRow.objects.filter(version=version).delete()
-        bulk_insert_batches(
-            model,
+        bulk_insert_stream(
             batches(),
             progress=lambda done: report.update(
                 min(done, total), total=total, stage=stage
             ),
         )
-        report.update(total, total=total, stage=_("Recording the issues"))
-        result, gone = slices.finish(total, matching)
+        result, gone = outcome["result"], outcome["gone"]
         if len(gone):
             model._default_manager.filter(
                 version=version, row_number__in=table.row_numbers[gone].tolist()
             ).delete()
-        issues, problems = _issue_rows(version, schema, table, result)
-        bulk_insert(Issue, issues)
-        bulk_insert(ProblemRow, problems)
         DatasetVersion.objects.filter(pk=version.pk).update(
             status=DatasetVersion.Status.DRAFT,
             rows_read=result.rows_read,
