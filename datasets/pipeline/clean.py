@@ -135,15 +135,23 @@ class _Issues:
         )
 
     def at(
-        self, positions: np.ndarray, code: str, severity: str, detail: np.ndarray
+        self,
+        positions: np.ndarray,
+        code: str,
+        severity: str,
+        detail: str | np.ndarray = "",
+        *,
+        field: str = "",
+        value: str | np.ndarray = "",
     ) -> None:
-        """Issues of whole rows (no field, no value) at the given positions."""
+        """Issues at the given positions (whole rows unless ``field`` is given);
+        ``detail`` and ``value`` are one text, or one per position."""
         self.parts.append(
             pd.DataFrame(
                 {
                     "position": positions.astype(np.int64),
-                    "field": "",
-                    "value": "",
+                    "field": field,
+                    "value": value,
                     "code": code,
                     "severity": severity,
                     "detail": detail,
@@ -671,16 +679,16 @@ def match_issues(records: pd.DataFrame, schema: FamilySchema) -> pd.DataFrame:
     for code_field in link.code_fields:
         named = named.where(named.notna(), few[code_field].astype(object))
     positions = few["position"].to_numpy(dtype=np.int64)
-    width = int(positions.max()) + 1
-    shown_values = np.full(width, "", dtype=object)
-    shown_values[positions] = named.fillna("").astype(str).to_numpy()
-    shown = pd.Series(shown_values, dtype=object)
+    shown = named.fillna("").astype(str).str.slice(0, 500).to_numpy()
+    methods_found = few["match_method"].to_numpy()
     for method, code in (
         ("unmatched", "MEDICINE_UNMATCHED"),
         ("review", "MEDICINE_TO_REVIEW"),
         ("ambiguous", "MEDICINE_AMBIGUOUS"),
     ):
-        mask = np.zeros(width, dtype=bool)
-        mask[positions[(few["match_method"] == method).to_numpy()]] = True
-        issues.add(mask, "medicine", shown, code, WARNING)
+        chosen = methods_found == method
+        if chosen.any():
+            issues.at(
+                positions[chosen], code, WARNING, field="medicine", value=shown[chosen]
+            )
     return issues.frame()
