@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from django.db import connection, models
 from psycopg.types.json import Jsonb
+
+from backoffice import pgbinary
 
 BATCH = 2000
 
@@ -182,32 +185,87 @@ COPY_BATCH = 100_000
 Batch = tuple[type[models.Model], pd.DataFrame, str]
 
 
+def _binary_kinds(
+    model: type[models.Model], attnames: Iterable[Any]
+) -> list[str] | None:
+    """What ``pgbinary`` writes for each column, or None when a column's type
+    is one it cannot write (the batch then goes as CSV)."""
+    fields = _fields_by_attname(model)
+    kinds = [pgbinary.kind_of(fields[a].db_type(connection)) for a in attnames]
+    if any(kind is None for kind in kinds):
+        return None
+    return [str(kind) for kind in kinds]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A frame turned into COPY input ahead of time (``copy_encode``)."""
+
+    statement: str
+    buffers: list[Any]
+    rows: int
+
+
+def copy_encode(model: type[models.Model], frame: pd.DataFrame) -> Encoded | None:
+    """The frame as COPY input for ``model``'s table, for ``bulk_insert_stream``;
+    None when the database is not PostgreSQL. Pure (no query): it may run in
+    other threads than the one loading."""
+    if connection.vendor != "postgresql" or frame.empty:
+        return None
+    statement, buffers = _copy_payload(model, frame, model._meta.db_table)
+    return Encoded(statement, buffers, len(frame))
+
+
+def _copy_payload(
+    model: type[models.Model], frame: pd.DataFrame, table: str
+) -> tuple[str, list[Any]]:
+    """The COPY statement and the buffers to send for ``frame``: PostgreSQL's
+    binary format when every column's type allows it (no text for PostgreSQL
+    to parse), else CSV written by Arrow."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    quote = connection.ops.quote_name
+    arrow = _arrow_table(model, frame)
+    column_list = ", ".join(quote(c) for c in arrow.column_names)
+    statement = f"COPY {quote(table)} ({column_list}) FROM STDIN WITH (FORMAT "
+    kinds = _binary_kinds(model, frame.columns)
+    import os
+
+    if kinds is not None and not os.environ.get("XCSV"):
+        try:
+            return statement + "binary)", pgbinary.encode(arrow, kinds)
+        except OverflowError:
+            pass  # as CSV: PostgreSQL's own error names the column
+    sink = io.BytesIO()
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    pacsv.write_csv(arrow, sink, write_options=options)
+    return statement + "csv)", [sink.getvalue()]
+
+
 def _copy_batches(
-    batches: Iterable[Batch], progress: Callable[[int], None] | None = None
+    batches: Iterable[Encoded], progress: Callable[[int], None] | None = None
 ) -> int:
-    """COPY each frame into its table, in the caller's transaction, while the
-    next one is prepared.
+    """COPY each encoded frame into its table, in the caller's transaction,
+    while the next one is prepared.
 
     A writer thread streams each batch to PostgreSQL on this thread's own
     connection, one COPY per batch, and reports progress (from its own
     connection, so a job's progress is visible at once). Meanwhile this thread
-    computes the next frame (the ``batches`` iterator may be lazy) and turns it
-    into CSV with Arrow: the Python work and PostgreSQL's parsing overlap on two
-    cores. The calling thread must not use the connection until this returns
-    (the iterator included); an error on either side stops both and is raised.
+    computes the next batch (the ``batches`` iterator may be lazy): the Python
+    work and PostgreSQL's loading overlap on two cores. The calling thread must
+    not use the connection until this returns (the iterator included); an error
+    on either side stops both and is raised.
     """
-    import io
     import queue
     import threading
 
-    import pyarrow.csv as pacsv
     from django.db import connections
 
-    quote = connection.ops.quote_name
-    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
     connection.ensure_connection()
     raw = connection.connection
-    pending: queue.Queue[tuple[str, bytes, int] | None] = queue.Queue(maxsize=2)
+    pending: queue.Queue[Encoded | None] = queue.Queue(maxsize=2)
     failures: list[BaseException] = []
     written = [0]
 
@@ -216,11 +274,11 @@ def _copy_batches(
             while (item := pending.get()) is not None:
                 if failures:
                     continue  # drain: the producer is told after its next put
-                sql, data, rows = item
                 try:
-                    with raw.cursor() as cursor, cursor.copy(sql) as copy:
-                        copy.write(data)
-                    written[0] += rows
+                    with raw.cursor() as cursor, cursor.copy(item.statement) as copy:
+                        for buffer in item.buffers:
+                            copy.write(buffer)
+                    written[0] += item.rows
                     if progress is not None:
                         progress(written[0])
                 except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
@@ -231,23 +289,21 @@ def _copy_batches(
     writer = threading.Thread(target=write, name="copy-writer", daemon=True)
     writer.start()
     try:
-        for model, frame, table in batches:
+        for encoded in batches:
             if failures:
                 break
-            if frame.empty:
-                continue
-            arrow = _arrow_table(model, frame)
-            column_list = ", ".join(quote(c) for c in arrow.column_names)
-            sql = f"COPY {quote(table)} ({column_list}) FROM STDIN WITH (FORMAT csv)"
-            sink = io.BytesIO()
-            pacsv.write_csv(arrow, sink, write_options=options)
-            pending.put((sql, sink.getvalue(), arrow.num_rows))
+            pending.put(encoded)
     finally:
         pending.put(None)
         writer.join()
     if failures:
         raise failures[0]
     return written[0]
+
+
+def _encode(model: type[models.Model], frame: pd.DataFrame, table: str) -> Encoded:
+    statement, buffers = _copy_payload(model, frame, table)
+    return Encoded(statement, buffers, len(frame))
 
 
 def _slices(frame: pd.DataFrame, size: int = COPY_BATCH) -> Iterator[pd.DataFrame]:
@@ -261,7 +317,7 @@ def _copy_frame(
     table: str,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    _copy_batches(((model, part, table) for part in _slices(frame)), progress)
+    _copy_batches((_encode(model, part, table) for part in _slices(frame)), progress)
 
 
 def bulk_insert(
@@ -305,22 +361,28 @@ def bulk_insert(
 
 
 def bulk_insert_stream(
-    batches: Iterable[tuple[type[models.Model], pd.DataFrame]],
+    batches: Iterable[tuple[type[models.Model], pd.DataFrame, Encoded | None]],
     *,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Append the rows of each (model, frame) to the model's table; the frames
-    may be computed lazily: on PostgreSQL the next one is computed while the
-    previous one is being loaded (see ``_copy_batches``), so the iterator must
-    not query the database. Runs inside the caller's transaction; returns the
-    rows sent, ``progress`` receives the rows sent so far after each frame."""
+    """Append the rows of each (model, frame, encoded) to the model's table;
+    ``encoded`` is the frame already encoded by ``copy_encode`` (by another
+    thread, say), or None. The batches may be computed lazily: on PostgreSQL
+    the next one is computed while the previous one is being loaded (see
+    ``_copy_batches``), so the iterator must not query the database. Runs
+    inside the caller's transaction; returns the rows sent, ``progress``
+    receives the rows sent so far after each frame."""
     if connection.vendor == "postgresql":
         return _copy_batches(
-            ((model, frame, model._meta.db_table) for model, frame in batches),
+            (
+                encoded or _encode(model, frame, model._meta.db_table)
+                for model, frame, encoded in batches
+                if not frame.empty
+            ),
             progress,
         )
     sent = 0
-    for model, frame in batches:
+    for model, frame, _encoded in batches:
         sent += bulk_insert(model, frame)
         if progress is not None:
             progress(sent)
