@@ -37,11 +37,31 @@ def _refuse_log_entry_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
     raise PermissionDenied(_("Audit log entries are never deleted."))
 
 
+def _use_arrow_memory_pool() -> None:
+    """Arrow allocates from ``settings.ARROW_MEMORY_POOL`` in this process."""
+    import pyarrow as pa
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    pools = {
+        "system": pa.system_memory_pool,
+        "jemalloc": pa.jemalloc_memory_pool,
+        "mimalloc": pa.mimalloc_memory_pool,
+    }
+    name = settings.ARROW_MEMORY_POOL
+    if name not in pools:
+        raise ImproperlyConfigured(
+            f"ARROW_DEFAULT_MEMORY_POOL={name!r}: expected one of {sorted(pools)}"
+        )
+    pa.set_memory_pool(pools[name]())
+
+
 class BackofficeConfig(AppConfig):
     name = "backoffice"
     verbose_name = _("DataMed back office")
 
     def ready(self) -> None:
+        _use_arrow_memory_pool()
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="datamed-roles")
         from wagtail.models import ModelLogEntry, PageLogEntry
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -94,3 +95,23 @@ def test_no_network_at_run_time(settings: object) -> None:
     assert dj.WAGTAIL_ENABLE_WHATS_NEW_BANNER is False
     assert dj.WAGTAIL_GRAVATAR_PROVIDER_URL is None
     assert dj.LANGUAGE_CODE == "fr"
+
+
+def test_arrow_allocates_from_the_configured_pool(settings: Any) -> None:
+    import pyarrow as pa
+
+    from backoffice.apps import _use_arrow_memory_pool
+
+    assert settings.ARROW_MEMORY_POOL == "system"
+    assert pa.default_memory_pool().backend_name == "system"
+    try:
+        settings.ARROW_MEMORY_POOL = "jemalloc"
+        _use_arrow_memory_pool()
+        assert pa.default_memory_pool().backend_name == "jemalloc"
+        settings.ARROW_MEMORY_POOL = "tcmalloc"
+        with pytest.raises(ImproperlyConfigured, match="tcmalloc"):
+            _use_arrow_memory_pool()
+    finally:
+        settings.ARROW_MEMORY_POOL = "system"
+        _use_arrow_memory_pool()
+    assert pa.default_memory_pool().backend_name == "system"
