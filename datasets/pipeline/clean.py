@@ -8,6 +8,7 @@ French messages are written by the Django side from those codes.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -243,12 +244,145 @@ def _clean_codes(uniques: pd.Series, kind: str) -> pd.Series:
     return digits.where(ok)
 
 
+#: What one field's distinct texts gave: the typed value of each, and the
+#: issues found, as (flag per distinct text, rule code, severity).
+Typed = tuple[pd.Series, list[tuple[np.ndarray, str, str]]]
+
+
+def _type_distinct(
+    spec: FieldSpec, uniques: pd.Series, mapping: MappingSpec, today: date
+) -> Typed:
+    """The typed value of each distinct (space-collapsed) text of a field that
+    is not free text, and the issues those values raise."""
+    filled = (uniques != "").to_numpy(dtype=bool)
+    flags: list[tuple[np.ndarray, str, str]] = []
+    if spec.type == "date":
+        parsed = _parse_distinct_dates(uniques, mapping.date_formats.get(spec.name, ""))
+        flags.append(
+            (filled & parsed.isna().to_numpy(), "INVALID_DATE", spec.invalid_severity)
+        )
+        out_of_range = (parsed < pd.Timestamp(spec.min_date)).to_numpy(dtype=bool)
+        if spec.max_future_days is not None:
+            high = pd.Timestamp(today + timedelta(days=spec.max_future_days))
+            out_of_range = out_of_range | (parsed > high).to_numpy(dtype=bool)
+        flags.append((out_of_range, "DATE_OUT_OF_RANGE", BLOCKING))
+        return parsed.where(~out_of_range), flags
+    if spec.type == "integer":
+        cleaned = uniques.str.replace(r"[\s\u202f]", "", regex=True)
+        numbers = pd.to_numeric(
+            cleaned.where(cleaned.str.fullmatch(r"[-+]?\d+(\.0+)?"), None),
+            errors="coerce",
+        )
+        flags.append(
+            (
+                filled & numbers.isna().to_numpy(),
+                "INVALID_INTEGER",
+                spec.invalid_severity,
+            )
+        )
+        out = numbers.round().astype("Int64")
+        out_of_range = np.zeros(len(out), dtype=bool)
+        if spec.min_value is not None:
+            out_of_range |= (out < spec.min_value).fillna(False).to_numpy(dtype=bool)
+        if spec.max_value is not None:
+            out_of_range |= (out > spec.max_value).fillna(False).to_numpy(dtype=bool)
+        flags.append((out_of_range, "OUT_OF_RANGE", BLOCKING))
+        return out.where(~out_of_range), flags
+    if spec.type == "vocabulary":
+        lookup = vocabulary_lookup(spec, mapping.value_maps.get(spec.name))
+        codes = fold_values(uniques).map(lookup).astype(TEXT)
+        flags.append(
+            (filled & codes.isna().to_numpy(), "UNKNOWN_VALUE", spec.invalid_severity)
+        )
+        return codes, flags
+    if spec.type in ("cis", "cip13"):
+        cleaned = _clean_codes(uniques, spec.type)
+        code = "INVALID_CIS" if spec.type == "cis" else "INVALID_CIP13"
+        flags.append((filled & cleaned.isna().to_numpy(), code, spec.invalid_severity))
+        return cleaned, flags
+    if spec.type == "atc":
+        upper = uniques.str.upper().str.replace(" ", "", regex=False)
+        ok = upper.str.match(_ATC).fillna(False).to_numpy(dtype=bool)
+        flags.append((filled & ~ok, "INVALID_ATC", spec.invalid_severity))
+        return upper.where(ok & filled), flags
+    if spec.type == "url":
+        ok = uniques.str.match(r"^https?://\S+$").fillna(False).to_numpy(dtype=bool)
+        flags.append((filled & ~ok, "INVALID_URL", WARNING))
+        return uniques.where(ok & filled), flags
+    raise ValueError(f"unknown field type {spec.type!r}")
+
+
+@dataclass
+class _Known:
+    """Distinct texts of one field typed so far, position by position."""
+
+    texts: pa.Array
+    values: pd.Series
+    rules: list[tuple[str, str]]
+    flags: np.ndarray  # one column per rule
+
+
+class TypedMemo:
+    """The typed values and issues of the distinct texts met so far, per field,
+    over the slices of one extract cleaned with the same mapping and day: each
+    distinct date, code or vocabulary text is typed once, not once per slice.
+    Slices may be cleaned from several threads at once."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, _Known] = {}
+        self._lock = threading.Lock()
+
+    def _learn(self, name: str, new: pd.Series, typed: Typed) -> _Known:
+        values, flags = typed
+        rules = [(code, severity) for _flag, code, severity in flags]
+        matrix = np.zeros((len(new), len(flags)), dtype=bool)
+        for j, (flag, _code, _severity) in enumerate(flags):
+            matrix[:, j] = flag
+        known = self._known.get(name)
+        if known is not None:
+            values = pd.concat([known.values, values], ignore_index=True)
+            matrix = np.concatenate([known.flags, matrix])
+        texts = to_arrow(new)
+        learnt = _Known(
+            texts=texts if known is None else pa.concat_arrays([known.texts, texts]),
+            values=values.reset_index(drop=True),
+            rules=rules,
+            flags=matrix,
+        )
+        self._known[name] = learnt
+        return learnt
+
+    def typed(
+        self, name: str, uniques: pd.Series, compute: Callable[[pd.Series], Typed]
+    ) -> Typed:
+        """``compute(uniques)``, taken from what earlier slices computed where
+        they met the same texts."""
+        texts = to_arrow(uniques)
+        with self._lock:
+            known = self._known.get(name)
+            if known is None:
+                known = self._learn(name, uniques, compute(uniques))
+            where = pc.index_in(texts, value_set=known.texts)
+            if where.null_count:
+                new = where.is_null().to_numpy(zero_copy_only=False)
+                known = self._learn(name, uniques[new], compute(uniques[new]))
+                where = pc.index_in(texts, value_set=known.texts)
+        positions = where.to_numpy(zero_copy_only=False).astype(np.int64)
+        values = known.values.take(positions)
+        values.index = uniques.index
+        return values, [
+            (known.flags[positions, j], code, severity)
+            for j, (code, severity) in enumerate(known.rules)
+        ]
+
+
 def _normalise_field(
     spec: FieldSpec,
     raw: pd.Series,
     mapping: MappingSpec,
     issues: _Issues,
     today: date,
+    memo: TypedMemo | None = None,
 ) -> pd.Series:
     # Columns hold few distinct values: spaces are collapsed and every test runs
     # on those, and the results are spread back to the rows.
@@ -257,57 +391,17 @@ def _normalise_field(
     text = distinct.spread(uniques)
     if spec.type == "text":
         return _normalise_text(spec, text, issues)
-    filled = (uniques != "").to_numpy(dtype=bool)
 
-    def report(bad: np.ndarray, code: str, severity: str) -> None:
+    def compute(values: pd.Series) -> Typed:
+        return _type_distinct(spec, values, mapping, today)
+
+    if memo is None:
+        typed, flags = compute(uniques)
+    else:
+        typed, flags = memo.typed(spec.name, uniques, compute)
+    for bad, code, severity in flags:
         issues.add(distinct.rows(bad), spec.name, text, code, severity)
-
-    if spec.type == "date":
-        parsed = _parse_distinct_dates(uniques, mapping.date_formats.get(spec.name, ""))
-        report(filled & parsed.isna().to_numpy(), "INVALID_DATE", spec.invalid_severity)
-        out_of_range = (parsed < pd.Timestamp(spec.min_date)).to_numpy(dtype=bool)
-        if spec.max_future_days is not None:
-            high = pd.Timestamp(today + timedelta(days=spec.max_future_days))
-            out_of_range = out_of_range | (parsed > high).to_numpy(dtype=bool)
-        report(out_of_range, "DATE_OUT_OF_RANGE", BLOCKING)
-        return distinct.spread(parsed.where(~out_of_range))
-    if spec.type == "integer":
-        cleaned = uniques.str.replace(r"[\s\u202f]", "", regex=True)
-        numbers = pd.to_numeric(
-            cleaned.where(cleaned.str.fullmatch(r"[-+]?\d+(\.0+)?"), None),
-            errors="coerce",
-        )
-        report(
-            filled & numbers.isna().to_numpy(), "INVALID_INTEGER", spec.invalid_severity
-        )
-        out = numbers.round().astype("Int64")
-        out_of_range = np.zeros(len(out), dtype=bool)
-        if spec.min_value is not None:
-            out_of_range |= (out < spec.min_value).fillna(False).to_numpy(dtype=bool)
-        if spec.max_value is not None:
-            out_of_range |= (out > spec.max_value).fillna(False).to_numpy(dtype=bool)
-        report(out_of_range, "OUT_OF_RANGE", BLOCKING)
-        return distinct.spread(out.where(~out_of_range))
-    if spec.type == "vocabulary":
-        lookup = vocabulary_lookup(spec, mapping.value_maps.get(spec.name))
-        codes = fold_values(uniques).map(lookup).astype(TEXT)
-        report(filled & codes.isna().to_numpy(), "UNKNOWN_VALUE", spec.invalid_severity)
-        return distinct.spread(codes)
-    if spec.type in ("cis", "cip13"):
-        cleaned = _clean_codes(uniques, spec.type)
-        code = "INVALID_CIS" if spec.type == "cis" else "INVALID_CIP13"
-        report(filled & cleaned.isna().to_numpy(), code, spec.invalid_severity)
-        return distinct.spread(cleaned)
-    if spec.type == "atc":
-        upper = uniques.str.upper().str.replace(" ", "", regex=False)
-        ok = upper.str.match(_ATC).fillna(False).to_numpy(dtype=bool)
-        report(filled & ~ok, "INVALID_ATC", spec.invalid_severity)
-        return distinct.spread(upper.where(ok & filled))
-    if spec.type == "url":
-        ok = uniques.str.match(r"^https?://\S+$").fillna(False).to_numpy(dtype=bool)
-        report(filled & ~ok, "INVALID_URL", WARNING)
-        return distinct.spread(uniques.where(ok & filled))
-    raise ValueError(f"unknown field type {spec.type!r}")
+    return distinct.spread(typed)
 
 
 def _normalise_text(spec: FieldSpec, text: pd.Series, issues: _Issues) -> pd.Series:
@@ -330,12 +424,14 @@ def normalise(
     mapping: MappingSpec,
     *,
     today: date | None = None,
+    memo: TypedMemo | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed columns for every field, plus the issues found while typing them."""
+    """Typed columns for every field, plus the issues found while typing them.
+    ``memo`` keeps what earlier slices of the same extract typed."""
     issues = _Issues()
     day = today or date.today()  # noqa: DTZ011 - a calendar date, not an instant
     typed = {
-        spec.name: _normalise_field(spec, mapped[spec.name], mapping, issues, day)
+        spec.name: _normalise_field(spec, mapped[spec.name], mapping, issues, day, memo)
         for spec in schema.fields
     }
     frame = pd.DataFrame(typed, index=mapped.index)
@@ -445,22 +541,26 @@ _NONE = "\x1e"  # stands for a missing code or label inside a pair's text
 class MedicineMatcher:
     """Matches the medicines of frame after frame (the slices of one extract),
     giving the matcher each distinct (code, label) pair once over all frames.
-    Only auto-accepted matches set the CIS."""
+    Only auto-accepted matches set the CIS. Frames may be matched from several
+    threads at once."""
 
     def __init__(self, schema: FamilySchema, matcher: Matcher) -> None:
         if schema.medicine is None:
             raise ValueError("the family has no medicine to match")
         self.link = schema.medicine
         self.matcher = matcher
-        self.known: dict[str, tuple[str | None, str, float]] = {}
+        # The pairs met so far (Arrow text) and their answers, position by
+        # position; replaced, never changed in place, as pairs are learnt.
+        self._texts = pa.array([], pa.large_string())
+        self._cis = np.empty(0, dtype=object)
+        self._method = np.empty(0, dtype=object)
+        self._score = np.empty(0, dtype=np.float64)
+        self._lock = threading.Lock()
 
-    def _ask(self, texts: list[str]) -> None:
-        new = [t for t in texts if t not in self.known]
-        if not new:
-            return
+    def _learn(self, texts: list[str]) -> None:
         codes: list[str | None] = []
         labels: list[str | None] = []
-        for text in new:
+        for text in texts:
             code, label = text.split("\x1f")
             codes.append(None if code == _NONE else code)
             labels.append(None if label == _NONE else label)
@@ -473,12 +573,20 @@ class MedicineMatcher:
         )
         guesses = result["cis"].astype(object).to_numpy()
         cis = np.where(accepted, guesses, np.full(len(guesses), None, dtype=object))
-        scores = result["score"].to_numpy(dtype=np.float64)
-        for i, text in enumerate(new):
-            empty = codes[i] is None and labels[i] is None
-            self.known[text] = (
-                (None, "", 0.0) if empty else (cis[i], method[i], scores[i])
-            )
+        scores = result["score"].to_numpy(dtype=np.float64, copy=True)
+        empty = np.array(
+            [c is None and lb is None for c, lb in zip(codes, labels, strict=True)],
+            dtype=bool,
+        )
+        cis[empty] = None
+        method[empty] = ""
+        scores[empty] = 0.0
+        self._texts = pa.concat_arrays(
+            [self._texts, pa.array(texts, pa.large_string())]
+        )
+        self._cis = np.concatenate([self._cis, cis])
+        self._method = np.concatenate([self._method, method.astype(object)])
+        self._score = np.concatenate([self._score, scores])
 
     def match(self, typed: pd.DataFrame) -> pd.DataFrame:
         """matched_cis, match_method and match_score of each row of ``typed``."""
@@ -495,16 +603,19 @@ class MedicineMatcher:
         )
         encoded = pc.dictionary_encode(joined)
         pairs = encoded.indices.to_numpy(zero_copy_only=False)
-        texts = encoded.dictionary.to_pylist()
-        self._ask(texts)
-        answers = [self.known[t] for t in texts]
+        uniques = encoded.dictionary
+        with self._lock:
+            where = pc.index_in(uniques, value_set=self._texts)
+            if where.null_count:
+                self._learn(uniques.filter(where.is_null()).to_pylist())
+                where = pc.index_in(uniques, value_set=self._texts)
+            cis, method, score = self._cis, self._method, self._score
+        rows = where.to_numpy(zero_copy_only=False).astype(np.int64)[pairs]
         return pd.DataFrame(
             {
-                "matched_cis": np.array([a[0] for a in answers], dtype=object)[pairs],
-                "match_method": np.array([a[1] for a in answers], dtype=object)[pairs],
-                "match_score": np.array([a[2] for a in answers], dtype=np.float64)[
-                    pairs
-                ],
+                "matched_cis": cis[rows],
+                "match_method": method[rows],
+                "match_score": score[rows],
             },
             index=typed.index,
         )
@@ -543,19 +654,21 @@ def clean(
     progress: Callable[[str], None] | None = None,
     offset: int = 0,
     deduplicate_rows: bool = True,
+    memo: TypedMemo | None = None,
 ) -> CleanResult:
     """The whole chain on a mapped frame; rows with a blocking issue, excluded
     rows and duplicates are left out of ``records`` (and listed in ``issues``).
 
     ``records`` keeps the input positions (plus ``offset``, for a slice of a
     larger extract) in a ``position`` column. Without ``deduplicate_rows`` the
-    caller runs ``deduplicate`` itself, over all the slices' records.
+    caller runs ``deduplicate`` itself, over all the slices' records. ``memo``
+    is shared by the slices of one extract (see ``TypedMemo``).
     """
     step = progress or (lambda _stage: None)
     n = len(mapped)
     mapped = mapped.reset_index(drop=True)
     step("normalise")
-    typed, typing_issues = normalise(mapped, schema, mapping, today=today)
+    typed, typing_issues = normalise(mapped, schema, mapping, today=today, memo=memo)
     step("validate")
     parts = [typing_issues, validate(typed, schema, typing_issues)]
     extra = _Issues()

@@ -11,6 +11,7 @@ import pytest
 from datasets.families.shortages import SHORTAGES
 from datasets.pipeline.clean import (
     CleanResult,
+    TypedMemo,
     cip7_to_cip13,
     clean,
     ean13_valid,
@@ -107,6 +108,49 @@ def test_an_unreadable_or_implausible_date_is_blocking() -> None:
         (2, "DATE_OUT_OF_RANGE"),
     ]
     assert result.rows_loaded == 0
+
+
+def test_slices_sharing_a_memo_are_typed_as_the_whole_extract() -> None:
+    """Dates, codes and vocabularies typed once per distinct text over the
+    slices give the same records and issues as one pass without the memo."""
+    rows = 12
+    mapped = apply_mapping(
+        frame(
+            declaration_number=[f"21-{i}" for i in range(rows)],
+            classification=["Rupture de stock", "risque", "inconnu"] * 4,
+            product_name=["A", "B", "C", "D"] * 3,
+            declared_on=["01/02/2024", "31/02/2024", "01/01/1970", "2024-03-01"] * 3,
+            returned_on=["", "45000", "01/01/2030"] * 4,
+            cip13=["3400930000000", "3400935955838", "340093595583", " 1234567 "] * 3,
+        ),
+        SHORTAGES,
+        IDENTITY,
+    )
+    whole = clean(mapped, SHORTAGES, IDENTITY, today=TODAY)
+    memo = TypedMemo()
+    parts = [
+        clean(
+            mapped.iloc[start : start + 5],
+            SHORTAGES,
+            IDENTITY,
+            today=TODAY,
+            offset=start,
+            memo=memo,
+        )
+        for start in range(0, rows, 5)
+    ]
+    sliced = pd.concat([p.records for p in parts], ignore_index=True)
+    pd.testing.assert_frame_equal(sliced, whole.records, check_dtype=False)
+    issues = pd.concat([p.issues for p in parts], ignore_index=True)
+    assert sorted(map(tuple, issues.astype(str).to_numpy().tolist())) == sorted(
+        map(tuple, whole.issues.astype(str).to_numpy().tolist())
+    )
+    assert {
+        "INVALID_DATE",
+        "DATE_OUT_OF_RANGE",
+        "UNKNOWN_VALUE",
+        "INVALID_CIP13",
+    } <= set(whole.issues["code"])
 
 
 def test_a_value_outside_the_vocabulary_is_reported_and_a_value_map_fixes_it() -> None:
