@@ -245,6 +245,9 @@ class StageTimers:
         self._saved.append((module, name, original))
         setattr(module, name, timed)
 
+    def record(self, label: str, seconds: float) -> None:
+        self.seconds[label].append(seconds)
+
     def restore(self) -> None:
         for module, name, original in reversed(self._saved):
             setattr(module, name, original)
@@ -328,9 +331,13 @@ def run_ingest(
 
             profiler = cProfile.Profile()
             profiler.enable()
+        before = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
         version = extract_ingest(path=path, family="shortages", user=None)
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        timers.record("process CPU, user", after.ru_utime - before.ru_utime)
+        timers.record("process CPU, system", after.ru_stime - before.ru_stime)
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(str(cprofile))

@@ -10,12 +10,17 @@ import os
 import shutil
 import stat
 import time
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -25,7 +30,12 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from backoffice.bulk import bulk_insert_stream, bulk_update_frame
+from backoffice.bulk import (
+    Encoded,
+    bulk_insert_stream,
+    bulk_update_frame,
+    copy_encode,
+)
 from backoffice.exceptions import (
     ApplicationError,
     InvalidTransition,
@@ -43,10 +53,11 @@ from datasets.models import (
     Upload,
 )
 from datasets.pipeline import read
-from datasets.pipeline.arrowtext import TEXT
+from datasets.pipeline.arrowtext import TEXT, to_arrow
 from datasets.pipeline.clean import (
     CleanResult,
     MedicineMatcher,
+    TypedMemo,
     clean,
     deduplicate,
     match_counts,
@@ -160,22 +171,9 @@ def upload_create(
     staging = base / "incoming"
     staging.mkdir(parents=True, exist_ok=True)
     temporary = staging / f"{time.time_ns()}-{os.getpid()}.part"
-    digest = hashlib.sha256()
-    size = 0
     limit = max_upload_bytes()
     try:
-        with temporary.open("wb") as out:
-            for chunk in _chunks(source):
-                size += len(chunk)
-                if size > limit:
-                    raise ApplicationError(
-                        read_error_message(
-                            "TOO_LARGE", {"size": size, "limit": limit}, name
-                        )
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-        sha = digest.hexdigest()
+        sha, size = _store_raw(source, temporary, limit, name)
         existing = Upload.objects.filter(sha256=sha).first()
         if existing is not None:
             return existing, False
@@ -231,12 +229,37 @@ def upload_create(
     return upload, True
 
 
-def _chunks(source: Any) -> Iterable[bytes]:
+def _store_raw(source: Any, temporary: Path, limit: int, name: str) -> tuple[str, int]:
+    """Copy ``source`` (a path or a file object) to ``temporary``; return the
+    copy's SHA-256 and size. Raises ApplicationError past ``limit`` bytes."""
+
+    def too_large(size: int) -> ApplicationError:
+        params = {"size": size, "limit": limit}
+        return ApplicationError(read_error_message("TOO_LARGE", params, name))
+
     if isinstance(source, (str, Path)):
-        with open(source, "rb") as handle:
-            while chunk := handle.read(1024 * 1024):
-                yield chunk
-        return
+        if os.path.getsize(source) > limit:
+            raise too_large(os.path.getsize(source))
+        shutil.copyfile(source, temporary)  # copied by the kernel
+        with temporary.open("rb") as handle:
+            sha = hashlib.file_digest(handle, "sha256").hexdigest()
+        size = temporary.stat().st_size  # what was stored, had the source grown
+        if size > limit:
+            raise too_large(size)
+        return sha, size
+    digest = hashlib.sha256()
+    size = 0
+    with temporary.open("wb") as out:
+        for chunk in _chunks(source):
+            size += len(chunk)
+            if size > limit:
+                raise too_large(size)
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest(), size
+
+
+def _chunks(source: Any) -> Iterable[bytes]:
     if hasattr(source, "chunks"):
         yield from source.chunks()
         return
@@ -731,10 +754,19 @@ def version_clean(
     try:
         report.update(0, stage=_("Reading the file"))
         detection = read.Detection.from_dict(upload.detection)
-        try:
-            table = read.read_table(upload.file.path, detection)
-        except read.ReadError as exc:
-            raise _read_error(exc, upload.original_name) from exc
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The file is parsed (by Arrow, mostly outside the GIL) while this
+            # thread reads the referential index from the database.
+            reading = pool.submit(read.read_table, upload.file.path, detection)
+            matcher = (
+                MedicineMatcher(schema, _matcher(version.family))
+                if schema.medicine is not None
+                else None
+            )
+            try:
+                table = reading.result()
+            except read.ReadError as exc:
+                raise _read_error(exc, upload.original_name) from exc
         total = len(table.frame)
         report.update(0, total=total, stage=_("Applying the mapping"))
         spec = MappingSpec.from_dict(version.mapping.spec)
@@ -742,7 +774,7 @@ def version_clean(
             mapped = apply_mapping(table.frame, schema, spec)
         except MappingError as exc:
             raise ApplicationError(_mapping_error_message(schema, exc)) from exc
-        result = _clean_and_store(version, schema, spec, table, mapped, report)
+        result = _clean_and_store(version, schema, spec, table, mapped, matcher, report)
     except ApplicationError as exc:
         DatasetVersion.objects.filter(pk=version.pk).update(
             status=DatasetVersion.Status.FAILED, error=exc.message
@@ -869,6 +901,22 @@ def _record_rows(
     return frame
 
 
+@dataclass
+class _Slice:
+    """One slice cleaned and matched, with what the run keeps of it."""
+
+    result: CleanResult
+    #: The record model's rows, to load, and their COPY input (PostgreSQL).
+    rows: pd.DataFrame
+    encoded: Encoded | None
+    #: The warnings on medicines waiting for a person.
+    reviewed: pd.DataFrame
+    #: Records per match method.
+    methods: dict[str, int]
+    #: Filled values per field.
+    filled: dict[str, int]
+
+
 class _Slices:
     """What the slices of one extract left behind once cleaned and loaded."""
 
@@ -876,28 +924,59 @@ class _Slices:
         self.schema = schema
         self.issues: list[pd.DataFrame] = []
         self.rejected: list[np.ndarray] = []
-        self.keys: list[pd.DataFrame] = []
         self.records: list[pd.DataFrame] = []
         self.kept = 0
-        self.methods: dict[str, int] = {}
-        self.filled = dict.fromkeys(schema.field_names, 0)
+        self.methods: Counter[str] = Counter()
+        self.filled: Counter[str] = Counter(dict.fromkeys(schema.field_names, 0))
 
-    def add(self, part: CleanResult) -> None:
-        records = part.records
-        self.issues.append(part.issues)
-        self.rejected.append(part.rejected_positions)
-        self.keys.append(records[["position", "record_key"]])
+    def summarise(
+        self, result: CleanResult, rows: pd.DataFrame, model: type[models.Model]
+    ) -> _Slice:
+        """The slice's summary; thread-safe (computed by the cleaning threads)."""
+        records = result.records
+        matching = self.schema.medicine is not None
+        methods: dict[str, int] = {}
+        if matching and len(records):
+            counted = records["match_method"].astype(TEXT).value_counts()
+            methods = {str(k): int(v) for k, v in counted.items()}
+        return _Slice(
+            result=result,
+            rows=rows,
+            encoded=copy_encode(model, rows),
+            reviewed=match_issues(records, self.schema),
+            methods=methods,
+            filled={
+                name: int(records[name].notna().sum())
+                for name in self.schema.field_names
+            },
+        )
+
+    def add(self, piece: _Slice) -> None:
+        records = piece.result.records
+        self.issues.extend([piece.result.issues, piece.reviewed])
+        self.rejected.append(piece.result.rejected_positions)
         self.records.append(records)
         self.kept += len(records)
-        for name in self.schema.field_names:
-            self.filled[name] += int(records[name].notna().sum())
+        self.methods.update(piece.methods)
+        self.filled.update(piece.filled)
+
+    def _shared_positions(self) -> np.ndarray:
+        """Positions of the records whose natural key another record has."""
+        keys = [to_arrow(r["record_key"]) for r in self.records if len(r)]
+        if not keys:
+            return np.zeros(0, dtype=np.int64)
+        encoded = pc.dictionary_encode(pa.concat_arrays(keys))
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        shared = np.bincount(codes)[codes] > 1
+        positions = np.concatenate(
+            [r["position"].to_numpy(dtype=np.int64) for r in self.records]
+        )
+        return positions[shared]
 
     def finish(self, rows_read: int, matching: bool) -> tuple[CleanResult, np.ndarray]:
         """The run's result, and the positions of the rows a later row of another
         slice repeats (loaded already: to delete)."""
-        keys = pd.concat(self.keys, ignore_index=True)
-        shared = keys["record_key"].duplicated(keep=False).to_numpy()
-        positions = keys["position"].to_numpy(dtype=np.int64)[shared]
+        positions = self._shared_positions()
         # Only the few rows sharing a key are gathered with all their values.
         candidates = pd.concat(
             [r[r["position"].isin(positions)] for r in self.records],
@@ -905,11 +984,7 @@ class _Slices:
         )
         dropped, duplicates = deduplicate(candidates, self.schema)
         gone = candidates[dropped]
-        parts = [*self.issues, duplicates]
-        if matching:
-            reviewed = [match_issues(r, self.schema) for r in self.records]
-            parts.extend(reviewed)
-        issues = pd.concat(parts, ignore_index=True)
+        issues = pd.concat([*self.issues, duplicates], ignore_index=True)
         gone_positions = gone["position"].to_numpy(dtype=np.int64)
         if len(gone_positions):
             medicine = (issues["field"] == "medicine") & issues["position"].isin(
@@ -918,13 +993,11 @@ class _Slices:
             issues = issues[~medicine.to_numpy()]
         counts: dict[str, int] = {}
         if matching:
-            methods = pd.concat([r["match_method"].astype(TEXT) for r in self.records])
-            remaining = methods.value_counts().sub(
-                gone["match_method"].value_counts(), fill_value=0
+            remaining = Counter(self.methods)
+            remaining.subtract(
+                str(m) for m in gone["match_method"].astype(object).tolist()
             )
-            counts = match_counts(
-                {str(method): int(number) for method, number in remaining.items()}
-            )
+            counts = match_counts({m: n for m, n in remaining.items() if n})
         for name in self.schema.field_names:
             self.filled[name] -= int(gone[name].notna().sum())
         self.records.clear()
@@ -949,46 +1022,65 @@ def _clean_and_store(
     spec: MappingSpec,
     table: read.Table,
     mapped: pd.DataFrame,
+    matcher: MedicineMatcher | None,
     report: ProgressReporter,
 ) -> CleanResult:
     """Clean, match and load the extract slice by slice, then replace the
     version's records, issues and problem rows, all in one transaction.
 
-    While PostgreSQL loads a slice, the next one is cleaned and matched (see
-    ``bulk_insert_stream``); duplicates are found over the whole extract at the
-    end, and the rows a later row repeats are deleted again.
+    While PostgreSQL loads a slice, the next ones are cleaned and matched by
+    ``settings.EXTRACT_CLEANING_THREADS`` threads (see ``bulk_insert_stream``;
+    the Arrow kernels release the GIL); duplicates are found over the whole
+    extract at the end, and the rows a later row repeats are deleted again.
+    ``matcher`` (read from the database beforehand: the threads never query it)
+    matches the medicines, or is None when the family has none.
     """
     model = record_model(schema)
     total = len(mapped)
-    matching = schema.medicine is not None
-    # The matcher reads the referential and the aliases now: not during the load.
-    matcher = MedicineMatcher(schema, _matcher(version.family)) if matching else None
+    matching = matcher is not None
     slices = _Slices(schema)
+    memo = TypedMemo()
     stage = str(_("Cleaning, matching and loading the records"))
     bounds = sorted({0, *range(FIRST_BATCH, total, LOAD_BATCH), total})
 
-    def batches() -> Iterator[tuple[Any, pd.DataFrame]]:
-        for start, stop in itertools.pairwise(bounds):
-            part = clean(
-                mapped.iloc[start:stop],
-                schema,
-                spec,
-                offset=start,
-                deduplicate_rows=False,
-            )
-            if matcher is not None and len(part.records):
-                found = matcher.match(part.records)
-                for column in found.columns:
-                    part.records[column] = found[column].to_numpy()
-            slices.add(part)
-            yield model, _record_rows(version, schema, table, part.records)
+    def prepare(start: int, stop: int) -> _Slice:
+        part = clean(
+            mapped.iloc[start:stop],
+            schema,
+            spec,
+            offset=start,
+            deduplicate_rows=False,
+            memo=memo,
+        )
+        if matcher is not None and len(part.records):
+            found = matcher.match(part.records)
+            for column in found.columns:
+                part.records[column] = found[column].to_numpy()
+        rows = _record_rows(version, schema, table, part.records)
+        return slices.summarise(part, rows, model)
+
+    def batches() -> Iterator[tuple[Any, pd.DataFrame, Encoded | None]]:
+        cleaners = settings.EXTRACT_CLEANING_THREADS
+        with ThreadPoolExecutor(max_workers=cleaners) as pool:
+            waiting: deque[Future[_Slice]] = deque()
+            for start, stop in itertools.pairwise(bounds):
+                waiting.append(pool.submit(prepare, start, stop))
+                if len(waiting) < cleaners:
+                    continue
+                piece = waiting.popleft().result()
+                slices.add(piece)
+                yield model, piece.rows, piece.encoded
+            while waiting:
+                piece = waiting.popleft().result()
+                slices.add(piece)
+                yield model, piece.rows, piece.encoded
         # While the last slices load: duplicates over the slices, then the
         # issues and the raw values of the rows they concern, loaded after them.
         result, gone = slices.finish(total, matching)
         outcome["result"], outcome["gone"] = result, gone
         issues, problems = _issue_rows(version, schema, table, result)
-        yield Issue, issues
-        yield ProblemRow, problems
+        yield Issue, issues, None
+        yield ProblemRow, problems, None
 
     outcome: dict[str, Any] = {}
     report.update(0, total=total, stage=stage)

@@ -177,15 +177,20 @@ def _spread_duplicates() -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 def test_cleaning_in_slices_gives_the_same_version_as_in_one_go(
     tmp_path: Path,
     media: Path,
     small_referential: None,
     monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+    threads: int,
 ) -> None:
-    """A big extract is cleaned, matched and loaded slice by slice: rows repeated
-    by a row of a later slice are removed again, and records, matches, issues and
-    counts come out exactly as when the whole file is one slice."""
+    """A big extract is cleaned, matched and loaded slice by slice, by one
+    thread or several: rows repeated by a row of a later slice are removed
+    again, and records, matches, issues and counts come out exactly as when the
+    whole file is one slice."""
+    settings.EXTRACT_CLEANING_THREADS = threads
     version = ingest(write_csv(tmp_path / "a.csv", HEADER + _spread_duplicates()))
     whole = _cleaned_state(version)
     assert whole["counts"] == (81, 40, 41)
@@ -278,18 +283,24 @@ def test_a_zip_bomb_disguised_as_a_workbook_is_refused(
     assert "une fois décompressé" in info.value.message
 
 
+@pytest.mark.parametrize("as_path", [True, False])
 def test_a_file_over_the_size_limit_is_refused(
-    tmp_path: Path, media: Path, settings: Any
+    tmp_path: Path, media: Path, settings: Any, as_path: bool
 ) -> None:
     settings.EXTRACT_MAX_BYTES = 100
     path = write_csv(
         tmp_path / "gros.csv", HEADER + "21-1;ouvert;rupture;01/01/2024;;X\n" * 10
     )
-    with pytest.raises(ApplicationError) as info:
+    with path.open("rb") as handle, pytest.raises(ApplicationError) as info:
         services.upload_create(
-            source=path, name="gros.csv", family="shortages", user=None
+            source=path if as_path else handle,
+            name="gros.csv",
+            family="shortages",
+            user=None,
         )
     assert "plus que les 100" in info.value.message
+    # Nothing is left behind, not even the part copied before the refusal.
+    assert not list((media / "extracts").rglob("*.*"))
 
 
 def test_the_same_bytes_uploaded_again_point_to_the_first_upload(
