@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -867,7 +865,11 @@ def _issue_rows(
     """The Issue rows and the ProblemRow rows (raw values of every row with an
     issue) of a cleaning result; frees the raw table afterwards."""
     problem_positions = np.unique(result.issues["position"].to_numpy(np.int64))
-    raw_rows = table.frame.iloc[problem_positions].astype(str).to_dict("records")
+    raw = table.frame.iloc[problem_positions]
+    names = [str(name) for name in raw.columns]
+    # Arrow turns each column into Python strings at once (not cell by cell).
+    cells = [to_arrow(raw[name].astype(str)).to_pylist() for name in raw.columns]
+    raw_rows = [dict(zip(names, row, strict=True)) for row in zip(*cells, strict=True)]
     table.frame = table.frame.iloc[:0]  # the raw table is no longer needed
     issues = _issue_frame(schema, result.issues, table.row_numbers)
     issues["version_id"] = version.pk
@@ -962,16 +964,12 @@ class _Slices:
 
     def _shared_positions(self) -> np.ndarray:
         """Positions of the records whose natural key another record has."""
-        keys = [to_arrow(r["record_key"]) for r in self.records if len(r)]
-        if not keys:
+        if not self.records:
             return np.zeros(0, dtype=np.int64)
-        encoded = pc.dictionary_encode(pa.concat_arrays(keys))
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
-        shared = np.bincount(codes)[codes] > 1
-        positions = np.concatenate(
-            [r["position"].to_numpy(dtype=np.int64) for r in self.records]
-        )
-        return positions[shared]
+        keys = pd.concat([r["record_key"] for r in self.records], ignore_index=True)
+        shared = keys.duplicated(keep=False).to_numpy()
+        positions = [r["position"].to_numpy(dtype=np.int64) for r in self.records]
+        return np.concatenate(positions)[shared]
 
     def finish(self, rows_read: int, matching: bool) -> tuple[CleanResult, np.ndarray]:
         """The run's result, and the positions of the rows a later row of another

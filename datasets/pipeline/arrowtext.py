@@ -63,6 +63,15 @@ def repeated(text: str, length: int, index: pd.Index | None = None) -> pd.Series
     return to_series(pc.take(one, np.zeros(length, dtype=np.int32)), index)
 
 
+def is_blank(series: pd.Series) -> bool:
+    """Whether every value is missing or empty."""
+    array = to_arrow(series)
+    if array.null_count == len(array):
+        return True
+    longest = pc.max(pc.binary_length(array)).as_py()
+    return bool(longest == 0)
+
+
 def collapse_spaces(series: pd.Series) -> pd.Series:
     """Runs of spaces, tabs, line breaks and non-breaking spaces as one space,
     ends trimmed; missing values become empty strings."""

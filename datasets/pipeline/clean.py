@@ -23,6 +23,7 @@ from datasets.pipeline.arrowtext import (
     TEXT,
     Distinct,
     collapse_spaces,
+    is_blank,
     per_distinct,
     to_arrow,
     to_series,
@@ -376,6 +377,16 @@ class TypedMemo:
         ]
 
 
+def _blank_values(spec: FieldSpec, index: pd.Index) -> pd.Series:
+    """What a field of only empty texts types to: missing values (and no issue:
+    emptiness is the required rules' business)."""
+    if spec.type == "date":
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    if spec.type == "integer":
+        return pd.Series(pd.NA, index=index, dtype="Int64")
+    return to_series(pa.nulls(len(index), pa.large_string()), index)
+
+
 def _normalise_field(
     spec: FieldSpec,
     raw: pd.Series,
@@ -386,6 +397,8 @@ def _normalise_field(
 ) -> pd.Series:
     # Columns hold few distinct values: spaces are collapsed and every test runs
     # on those, and the results are spread back to the rows.
+    if is_blank(raw):  # an unmapped field, or a column left empty
+        return _blank_values(spec, raw.index)
     distinct = Distinct(raw)
     uniques = distinct.uniques = collapse_spaces(distinct.uniques)
     text = distinct.spread(uniques)
@@ -494,10 +507,17 @@ def medicine_key(typed: pd.DataFrame, schema: FamilySchema) -> pd.Series:
     link = schema.medicine
     if link is None:
         return to_series(pa.nulls(len(typed), pa.large_string()), typed.index)
-    folded = to_arrow(fold_values(typed[link.label_field]))
-    label = pc.if_else(pc.equal(folded, ""), pa.scalar(None, folded.type), folded)
-    codes = [to_arrow(typed[name]).cast(folded.type) for name in link.code_fields]
-    return to_series(pc.coalesce(*codes, label), typed.index)
+    text = pa.large_string()
+    codes = [to_arrow(typed[name]).cast(text) for name in link.code_fields]
+    code = pc.coalesce(*codes) if codes else pa.nulls(len(typed), text)
+    # Only the rows without any code are named by their label: fold those.
+    nameless = code.is_null()
+    if not nameless.true_count:
+        return to_series(code, typed.index)
+    labels = typed[link.label_field][nameless.to_numpy(zero_copy_only=False)]
+    folded = to_arrow(fold_values(labels)).cast(text)
+    folded = pc.if_else(pc.equal(folded, ""), pa.scalar(None, text), folded)
+    return to_series(pc.replace_with_mask(code, nameless, folded), typed.index)
 
 
 def _key_text(column: pd.Series) -> pa.Array:
