@@ -259,6 +259,9 @@ EXTRACT_CLEANING_THREADS = max(1, env_int("EXTRACT_CLEANING_THREADS", 2))
 # (glibc) spends a third less time in the kernel than Arrow's default mimalloc
 # on a million-row extract here (bench/ingest.py).
 ARROW_MEMORY_POOL = env_str("ARROW_DEFAULT_MEMORY_POOL", "system") or "system"
+# glibc malloc tuned for the extract jobs (one arena, freed blocks kept for reuse):
+# see backoffice.apps._tune_malloc.
+DATAMED_TUNE_MALLOC = env_bool("DATAMED_TUNE_MALLOC", True)
 
 # The agency on the public site: its name (or logo, a static file path) beside
 # the Marianne block, and its colour on charts and highlights (publications/theme.py).

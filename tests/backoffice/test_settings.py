@@ -115,3 +115,13 @@ def test_arrow_allocates_from_the_configured_pool(settings: Any) -> None:
         settings.ARROW_MEMORY_POOL = "system"
         _use_arrow_memory_pool()
     assert pa.default_memory_pool().backend_name == "system"
+
+
+def test_glibc_malloc_is_tuned_unless_switched_off(settings: Any) -> None:
+    from backoffice.apps import _tune_malloc
+
+    assert settings.DATAMED_TUNE_MALLOC is True
+    # This machine runs glibc: every parameter is accepted.
+    assert _tune_malloc() is True
+    settings.DATAMED_TUNE_MALLOC = False
+    assert _tune_malloc() is False
