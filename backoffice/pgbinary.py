@@ -15,7 +15,7 @@ array's data buffer is the rows' bytes.
 
 from __future__ import annotations
 
-import functools
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -121,15 +121,24 @@ def column_cells(column: pa.Array | pa.ChunkedArray, kind: str) -> list[pa.Array
     return [prefixes, marks, text]
 
 
-@functools.lru_cache(maxsize=8)
+_scratch = threading.local()
+
+
 def _row_order(rows: int, cells: int) -> pa.Array:
     """Positions, in the column-major concatenation of ``cells`` arrays of
-    ``rows`` values, of each row's cells in order."""
-    order = np.add.outer(
-        np.arange(rows, dtype=np.int32),
-        np.arange(0, rows * cells, rows, dtype=np.int32),
+    ``rows`` values, of each row's cells in order. Written into a buffer kept
+    per thread (no fresh memory per batch): valid until this thread's next call."""
+    size = rows * cells
+    buffer: np.ndarray | None = getattr(_scratch, "order", None)
+    if buffer is None or len(buffer) < size:
+        buffer = _scratch.order = np.empty(size, dtype=np.int32)
+    order = buffer[:size]
+    np.add(
+        np.arange(rows, dtype=np.int32)[:, None],
+        np.arange(0, size, rows, dtype=np.int32)[None, :],
+        out=order.reshape(rows, cells),
     )
-    return pa.array(order.ravel())
+    return pa.array(order)
 
 
 def encode(table: pa.Table, kinds: Sequence[str]) -> list[memoryview | bytes]:

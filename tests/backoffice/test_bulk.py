@@ -107,8 +107,13 @@ def test_the_rows_come_out_in_order_whatever_their_widths() -> None:
     texts = ["x" * int(n) for n in rng.integers(0, 40, 1000)]
     numbers = rng.integers(-1000, 1000, 1000)
     table = pa.table({"n": pa.array(numbers), "t": pa.array(texts)})
-    rows = decode(pgbinary.encode(table, ["int4", "text"]), ["int4", "text"])
-    assert rows == list(zip(numbers.tolist(), texts, strict=True))
+    expected = list(zip(numbers.tolist(), texts, strict=True))
+    # Batches of other sizes one after the other (the row order's buffer is reused).
+    for size in (1000, 10, 1000, 999):
+        rows = decode(
+            pgbinary.encode(table.slice(0, size), ["int4", "text"]), ["int4", "text"]
+        )
+        assert rows == expected[:size]
     assert decode(pgbinary.encode(table.slice(0, 0), ["int4", "text"]), []) == []
 
 
