@@ -17,10 +17,13 @@ with same-run baselines.
    chain measured 1.74×; ``ingest_vs_copy`` divides by it. The same COPY into a
    table without any key is reported too (``ingest_vs_plain_copy``).
 4. The project's whole ingestion, ``datasets.services.extract_ingest`` (upload,
-   profile, automatic mapping, normalise, validate, deduplicate, match, COPY into
-   ``datasets_shortagerecord``), in this process; thin timers around its pieces
-   give the time per stage; peak RSS is read right after it. The matching is
-   scored against the CIS each generated row really names.
+   profile, automatic mapping, normalise, validate, deduplicate, match, binary
+   COPY into ``datasets_shortagerecord``), in this process, with the settings a
+   worker has (``EXTRACT_CLEANING_THREADS`` cleaning threads, the allocators
+   ``backoffice.apps`` sets); thin timers around its pieces give the time per
+   stage, and the process's CPU time (user, system) is reported beside them;
+   peak RSS is read right after it. The matching is scored against the CIS each
+   generated row really names.
 5. Baseline: django-import-export 4.4 bulk import of the first ``--ie-rows``
    rows into the same model, in its bulk mode (``use_bulk``, default batch of
    1,000: ``ingest_vs_import_export``), then tuned (batches of 5,000,
