@@ -152,6 +152,9 @@ _STEPS: tuple[tuple[str | None, _Rules], ...] = (
             (r"\((?:e|s|es|x)\)", ""),
         ),
     ),
+    # The ANSM's shortage lists name a medicine "Name – [substance]": the
+    # bracketed substance is not part of the referential's denomination.
+    ("\\]", ((" *[-\u2013\u2014]? *\\[[^\\]]*\\] *$", ""),)),
     (
         "ge\u0301l",
         (

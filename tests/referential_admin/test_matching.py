@@ -122,6 +122,9 @@ def _one(index: ReferentialIndex, label: str | None, code: str | None = None) ->
         ("5 mg / mL", "5 mg/ml"),
         ("ALPRAZOLAM 0,50 mg", "alprazolam 0.5 mg"),
         ("0.5 mg", "0.5 mg"),
+        # The ANSM's shortage lists add the substance in brackets.
+        ("Camzyos 5 mg, gélule \u2013 [mavacamten]", "camzyos 5 mg gelule"),
+        ("XYLOCAINE 5 mg/ml - [lidocaïne] ", "xylocaine 5 mg/ml"),
     ],
 )
 def test_normalise_accents_case_punctuation(raw: str, expected: str) -> None:
