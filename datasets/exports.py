@@ -14,6 +14,7 @@ from datasets.families import get_family
 from datasets.models import DatasetVersion, Issue, ProblemRow
 from datasets.pipeline.export import neutralise
 from datasets.selectors import quality_report
+from datasets.services import field_labels
 
 EXPORT_LIMIT = 1_000_000
 
@@ -49,6 +50,9 @@ def quality_report_xlsx(version: DatasetVersion) -> bytes:
     }
     columns: list[str] = list(next(iter(raw.values()))) if raw else []
     issues = book.create_sheet(_("Issues"))
+    # The header stays in view and filters: the producer sorts the rows by rule.
+    issues.freeze_panes = "A2"
+    labels = field_labels(schema)
     issues.append(
         [_("Row"), _("Field"), _("Value"), _("Rule"), _("Severity"), _("Message")]
         + [neutralise(c) for c in columns]
@@ -64,7 +68,7 @@ def quality_report_xlsx(version: DatasetVersion) -> bytes:
         issues.append(
             [
                 row_number,
-                field_name,
+                ", ".join(labels.get(f, f) for f in field_name.split(",")),
                 neutralise(value),
                 code,
                 severity_labels.get(severity, severity),

@@ -84,7 +84,8 @@ def issue_message(code: str, field_label: str, detail: str = "") -> str:
             "no date); it was left out."
         ),
         "DUPLICATE_ROW": _(
-            "This row repeats row %(other)s exactly; only row %(other)s is kept."
+            "This row repeats row %(other)s on every field the mapping keeps "
+            "(columns left unmapped are not compared); only row %(other)s is kept."
         ),
         "DUPLICATE_KEY": _(
             "Row %(other)s describes the same declaration (same number, or same "

@@ -25,6 +25,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.views import generic
 from wagtail.snippets.views import snippets as snippet_views
@@ -503,7 +504,11 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Decision recorded for “%(label)s”: %(rows)s row(s) updated.")
+                ngettext(
+                    "Decision recorded for “%(label)s”: %(rows)s row updated.",
+                    "Decision recorded for “%(label)s”: %(rows)s rows updated.",
+                    decision.rows_updated,
+                )
                 % {"label": decision.label, "rows": decision.rows_updated},
             )
         return redirect(f"{request.path}?p={request.POST.get('p', '1')}")
@@ -592,6 +597,7 @@ def diff_view(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version(request, pk)
     baseline, is_live = selectors.comparison_baseline(version)
     diff = selectors.version_diff(version, baseline)
+    live = selectors.live_version(version.family)
     return TemplateResponse(
         request,
         "datasets/diff.html",
@@ -599,6 +605,14 @@ def diff_view(request: HttpRequest, pk: int) -> HttpResponse:
             "version": version,
             "baseline": baseline,
             "is_live": is_live,
+            "itself_live": live is not None and live.pk == version.pk,
+            # Publishing would withdraw every declaration now published.
+            "withdraws_all": bool(
+                is_live
+                and baseline is not None
+                and baseline.rows_loaded
+                and len(diff["removed"]) >= baseline.rows_loaded
+            ),
             "diff": diff,
             "columns": selectors.summary_columns(version.family),
             "added": selectors.records_sample(version, diff["added"]),

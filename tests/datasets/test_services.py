@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 from backoffice.exceptions import ApplicationError, PermissionRefused
 from datasets import exports, selectors, services
+from datasets.families import get_family
 from datasets.models import (
     DatasetVersion,
     Issue,
@@ -531,6 +532,10 @@ def test_the_quality_workbook_lists_issues_with_raw_values_and_neutralises_formu
     header, first = rows[0], rows[1]
     assert header[:6] == ("Ligne", "Champ", "Valeur", "Règle", "Gravité", "Message")
     assert first[0] == 2 and first[3] == "REQUIRED" and first[4] == "Bloquant"
+    # Fields are named as the agents know them, and the header stays in view.
+    fields = {str(spec.label): spec.name for spec in get_family("shortages").fields}
+    assert fields[first[1]] == "classification"
+    assert book["Problèmes"].freeze_panes == "A2"
     assert first[header.index("Spécialité")] == '\'=HYPERLINK("http://x")'
     assert all(not str(c).startswith("=") for row in rows for c in row if c is not None)
 

@@ -116,7 +116,7 @@ def test_a_declarant_uploads_confirms_maps_and_reads_the_report(
         {"key": "produit maison xyz", "cis": DOLIPRANE, "scope": "all"},
         follow=True,
     )
-    assert "2 ligne(s) mise(s) à jour" in response.content.decode()
+    assert "2 lignes mises à jour" in response.content.decode()
     assert MatchDecision.objects.get().decided_by == personas["inspection_declarant"]
     assert set(
         ShortageRecord.objects.filter(version=version).values_list(

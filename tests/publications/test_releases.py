@@ -208,3 +208,22 @@ def test_a_reader_during_a_publication_sees_the_old_release_or_the_new_one(
             "version_id", flat=True
         )
     ) == [second.pk]
+
+
+def test_the_diff_says_which_version_is_live_and_warns_before_a_replacement(
+    tmp_path: Path, media: Path, small_referential: None, team: dict[str, Any]
+) -> None:
+    first = ingest(tmp_path, MATCHED_ROWS, team["inspection_declarant"])
+    approve(first, team)
+    client = login(team["data_office"])
+    page = client.get(f"/admin/donnees/version/{first.pk}/ecarts/").content.decode()
+    assert "Cette version est la version publiée" in page
+    assert "Rien n" not in page  # not "Nothing is published yet"
+    # Another source, none of whose declarations is published: publishing it
+    # would withdraw both live declarations.
+    other_rows = MATCHED_ROWS.replace("21-1", "99-1").replace("21-2", "99-2")
+    other = ingest(tmp_path, other_rows, team["inspection_declarant"], name="b.csv")
+    page = client.get(f"/admin/donnees/version/{other.pk}/ecarts/").content.decode()
+    assert "retirerait les 2 déclarations publiées" in page
+    page = client.get(f"/admin/donnees/version/{first.pk}/ecarts/").content.decode()
+    assert "retirerait" not in page
