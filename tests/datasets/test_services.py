@@ -585,3 +585,22 @@ def test_the_demo_extract_is_ingested_once(media: Path) -> None:
     assert version.mapping.name == demo.PRESET
     # The demo referential keeps every speciality of the availability file.
     assert version.match_counts["exact"] > 0.95 * version.rows_loaded
+
+
+def test_a_cleaning_job_ends_with_errors_only_for_refused_rows(
+    tmp_path: Path, media: Path
+) -> None:
+    from tasks.progress import NullProgress
+
+    repeated = ingest(write_csv(tmp_path / "a.csv", HEADER + ROWS + ROWS))
+    outcome = services.version_clean_job(
+        progress=NullProgress(), version_id=repeated.pk
+    )
+    # Four rows left out as duplicates of later rows: expected, not errors.
+    assert outcome.result["rows_rejected"] == 4
+    assert not outcome.with_errors
+    refused = ingest(
+        write_csv(tmp_path / "b.csv", HEADER + ROWS + "21-9;ouvert;;01/02/2024;;X\n")
+    )
+    outcome = services.version_clean_job(progress=NullProgress(), version_id=refused.pk)
+    assert outcome.result["rows_rejected"] == 1 and outcome.with_errors
