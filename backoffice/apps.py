@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import ctypes
-import sys
 from typing import Any
 
 from django.apps import AppConfig, apps
@@ -58,39 +56,14 @@ def _use_arrow_memory_pool() -> None:
     pa.set_memory_pool(pools[name]())
 
 
-#: glibc's ``mallopt`` parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
-
-
-def _tune_malloc() -> bool:
-    """glibc malloc as the extract jobs need it: one arena, and blocks up to
-    32 MB kept for reuse (up to 256 MB free at the top of the heap) rather than
-    given back to the system and faulted in again. On a million-row extract
-    this removes a quarter of the page faults and a third of the time spent in
-    the kernel (bench/ingest.py). Returns whether it applied (glibc only)."""
-    if not settings.DATAMED_TUNE_MALLOC or not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False  # not glibc (musl…): its allocator is left as it is
-    return all(
-        mallopt(parameter, value) == 1
-        for parameter, value in (
-            (_M_ARENA_MAX, 1),
-            (_M_MMAP_THRESHOLD, 32 * 1024**2),
-            (_M_TRIM_THRESHOLD, 256 * 1024**2),
-        )
-    )
-
-
 class BackofficeConfig(AppConfig):
     name = "backoffice"
     verbose_name = _("DataMed back office")
 
     def ready(self) -> None:
-        _tune_malloc()
+        from backoffice.memory import tune_malloc
+
+        tune_malloc()
         _use_arrow_memory_pool()
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="datamed-roles")
         from wagtail.models import ModelLogEntry, PageLogEntry

@@ -11,7 +11,7 @@ import shutil
 import stat
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -920,13 +920,16 @@ class _Slice:
 
 
 class _Slices:
-    """What the slices of one extract left behind once cleaned and loaded."""
+    """What the slices of one extract left behind once cleaned and loaded: their
+    issues and counts, and each record's position and natural key only (the
+    records themselves are in the database; the few that share a key are
+    cleaned again at the end, see ``finish``)."""
 
     def __init__(self, schema: FamilySchema) -> None:
         self.schema = schema
         self.issues: list[pd.DataFrame] = []
         self.rejected: list[np.ndarray] = []
-        self.records: list[pd.DataFrame] = []
+        self.keys: list[pd.DataFrame] = []
         self.kept = 0
         self.methods: Counter[str] = Counter()
         self.filled: Counter[str] = Counter(dict.fromkeys(schema.field_names, 0))
@@ -957,29 +960,32 @@ class _Slices:
         records = piece.result.records
         self.issues.extend([piece.result.issues, piece.reviewed])
         self.rejected.append(piece.result.rejected_positions)
-        self.records.append(records)
+        self.keys.append(records[["position", "record_key"]])
         self.kept += len(records)
         self.methods.update(piece.methods)
         self.filled.update(piece.filled)
 
     def _shared_positions(self) -> np.ndarray:
         """Positions of the records whose natural key another record has."""
-        if not self.records:
+        if not self.keys:
             return np.zeros(0, dtype=np.int64)
-        keys = pd.concat([r["record_key"] for r in self.records], ignore_index=True)
-        shared = keys.duplicated(keep=False).to_numpy()
-        positions = [r["position"].to_numpy(dtype=np.int64) for r in self.records]
-        return np.concatenate(positions)[shared]
+        keys = pd.concat(self.keys, ignore_index=True)
+        shared = keys["record_key"].duplicated(keep=False).to_numpy()
+        return np.sort(keys["position"].to_numpy(dtype=np.int64)[shared])
 
-    def finish(self, rows_read: int, matching: bool) -> tuple[CleanResult, np.ndarray]:
+    def finish(
+        self,
+        rows_read: int,
+        matching: bool,
+        records_at: Callable[[np.ndarray], pd.DataFrame],
+    ) -> tuple[CleanResult, np.ndarray]:
         """The run's result, and the positions of the rows a later row of another
-        slice repeats (loaded already: to delete)."""
+        slice repeats (loaded already: to delete). ``records_at(positions)``
+        gives the cleaned and matched records at those positions again."""
         positions = self._shared_positions()
-        # Only the few rows sharing a key are gathered with all their values.
-        candidates = pd.concat(
-            [r[r["position"].isin(positions)] for r in self.records],
-            ignore_index=True,
-        )
+        self.keys.clear()
+        # Only the few rows sharing a key are cleaned again, with all their values.
+        candidates = records_at(positions)
         dropped, duplicates = deduplicate(candidates, self.schema)
         gone = candidates[dropped]
         issues = pd.concat([*self.issues, duplicates], ignore_index=True)
@@ -992,13 +998,13 @@ class _Slices:
         counts: dict[str, int] = {}
         if matching:
             remaining = Counter(self.methods)
-            remaining.subtract(
-                str(m) for m in gone["match_method"].astype(object).tolist()
-            )
+            if len(gone):
+                remaining.subtract(
+                    str(m) for m in gone["match_method"].astype(object).tolist()
+                )
             counts = match_counts({m: n for m, n in remaining.items() if n})
         for name in self.schema.field_names:
             self.filled[name] -= int(gone[name].notna().sum())
-        self.records.clear()
         result = CleanResult(
             records=candidates.iloc[:0],
             issues=issues.sort_values(["position", "code"], kind="stable").reset_index(
@@ -1041,6 +1047,24 @@ def _clean_and_store(
     stage = str(_("Cleaning, matching and loading the records"))
     bounds = sorted({0, *range(FIRST_BATCH, total, LOAD_BATCH), total})
 
+    def records_at(positions: np.ndarray) -> pd.DataFrame:
+        # Cleaning and matching are row by row (and the memos answer the same):
+        # these are the records the slices loaded.
+        part = clean(
+            mapped.iloc[positions],
+            schema,
+            spec,
+            deduplicate_rows=False,
+            memo=memo,
+        )
+        records = part.records
+        if matcher is not None and len(records):
+            found = matcher.match(records)
+            for column in found.columns:
+                records[column] = found[column].to_numpy()
+        records["position"] = positions[records["position"].to_numpy(dtype=np.int64)]
+        return records
+
     def prepare(start: int, stop: int) -> _Slice:
         part = clean(
             mapped.iloc[start:stop],
@@ -1074,7 +1098,7 @@ def _clean_and_store(
                 yield model, piece.rows, piece.encoded
         # While the last slices load: duplicates over the slices, then the
         # issues and the raw values of the rows they concern, loaded after them.
-        result, gone = slices.finish(total, matching)
+        result, gone = slices.finish(total, matching, records_at)
         outcome["result"], outcome["gone"] = result, gone
         issues, problems = _issue_rows(version, schema, table, result)
         yield Issue, issues, None

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from backoffice.celery import app
 from backoffice.exceptions import ApplicationError
+from backoffice.memory import release_memory
 from tasks import services
 from tasks.progress import JobCancelled
 from tasks.registry import JobKind, register_kind
@@ -95,6 +96,8 @@ class JobTask(Task[Any, Any]):
             )
         finally:
             progress.stop_heartbeat()
+            # A big extract leaves gigabytes freed but kept by the allocator.
+            release_memory()
 
 
 def job(

@@ -119,10 +119,39 @@ def test_arrow_allocates_from_the_configured_pool(settings: Any) -> None:
 
 
 def test_glibc_malloc_is_tuned_unless_switched_off(settings: Any) -> None:
-    from backoffice.apps import _tune_malloc
+    from backoffice.memory import tune_malloc as _tune_malloc
 
     assert settings.DATAMED_TUNE_MALLOC is True
     # On glibc (Debian, the target) every parameter is accepted.
     assert _tune_malloc() is (platform.libc_ver()[0] == "glibc")
     settings.DATAMED_TUNE_MALLOC = False
     assert _tune_malloc() is False
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(
+    platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's (the target)"
+)
+def test_the_memory_a_job_freed_goes_back_to_the_system() -> None:
+    """Blocks freed between blocks still in use are not at the top of the heap:
+    only ``release_memory`` hands their pages back."""
+    import numpy as np
+
+    from backoffice.memory import release_memory
+
+    blocks, pins = [], []
+    for _ in range(300):
+        blocks.append(np.ones(1024**2, dtype=np.uint8))  # 1 MB, from the heap
+        pins.append(np.ones(4096, dtype=np.uint8))  # keeps the freed space inside
+    loaded = _rss_mb()
+    del blocks
+    freed = _rss_mb()
+    assert release_memory()
+    released = _rss_mb()
+    assert freed > loaded - 100  # the allocator kept the freed megabytes
+    assert released < freed - 200  # and gave them back
+    assert len(pins) == 300
