@@ -192,8 +192,9 @@ def test_a_declarant_uploads_cleans_and_reviews_the_dispomed_extract(
     cis = item.locator("tbody tr").first.locator("code").inner_text()
     item.get_by_role("button", name=ACCEPT_ALL).first.click()
     wait_for_message(page, "Décision enregistrée")
+    updated = "ligne mise à jour" if rows == 1 else "lignes mises à jour"
     expect(page.locator(".messages")).to_contain_text(
-        f"Décision enregistrée pour « {label} » : {rows} ligne(s) mise(s) à jour."
+        f"Décision enregistrée pour « {label} » : {rows} {updated}."
     )
     expect(queue).to_have_text(re.compile(rf"à revoir \({before - 1}\)"))
     expect(page.get_by_role("heading", name=title, exact=True)).to_have_count(0)
