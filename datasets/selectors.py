@@ -185,7 +185,9 @@ class ReviewItem:
     rows: int
     first_row: int
     method: str
-    candidates: list[tuple[str, str, float]]
+    #: (CIS, name, score, whether the name lacks a dosage the label states),
+    #: the names with the label's dosages first.
+    candidates: list[tuple[str, str, float, bool]]
 
 
 def review_queue(version: DatasetVersion) -> QuerySet[Any]:
@@ -214,12 +216,21 @@ def review_items(
     version: DatasetVersion, page: list[dict[str, Any]]
 ) -> list[ReviewItem]:
     """The queue's page with ranked candidates (computed for this page only)."""
+    from referential_admin.matching import strengths_differ
     from referential_admin.selectors import match_labels_for_family
 
     if not page:
         return []
     labels = [row["label"] for row in page]
     matched = match_labels_for_family(labels, None, family=version.family)
+
+    def ranked(label: str, candidates: Any) -> list[tuple[str, str, float, bool]]:
+        # A close name with another strength is another medicine: after the rest.
+        found = [
+            (c[0], c[1], float(c[2]), strengths_differ(label, c[1])) for c in candidates
+        ]
+        return sorted(found, key=lambda c: c[3])
+
     return [
         ReviewItem(
             key=row["medicine_key"],
@@ -227,9 +238,7 @@ def review_items(
             rows=row["rows"],
             first_row=row["first_row"],
             method=row["method"],
-            candidates=[(c[0], c[1], float(c[2])) for c in candidates]
-            if row["label"]
-            else [],
+            candidates=ranked(row["label"], candidates) if row["label"] else [],
         )
         for row, candidates in zip(page, matched["candidates"], strict=True)
     ]

@@ -421,6 +421,14 @@ def _strengths_agree(
     return all(t in name[0] for t in label[0] if " " in t)
 
 
+def strengths_differ(label: str, name: str) -> bool:
+    """Whether a referential name lacks a dosage the label states ("125 mg/5 ml"
+    against "125 mg/2,5 ml"); False when the label states none."""
+    wanted = _strength(normalise_label(label))[0]
+    found = _strength(normalise_label(name))[0]
+    return any(token not in found for token in wanted if " " in token)
+
+
 _STOP_WORDS = frozenset(
     "a au aux avec d de des du en et l la le les ou par pour sans sur un une".split()
 )

@@ -563,3 +563,21 @@ def test_empty_input(index: ReferentialIndex) -> None:
     result = match_labels(index, [])
     assert len(result) == 0
     assert "candidates" in result.columns
+
+
+@pytest.mark.parametrize(
+    ("label", "name", "differ"),
+    [
+        ("COMBANTRIN 125 mg/5 ml, susp.", "COMBANTRIN 125 mg/2,5 ml, suspension", True),
+        ("Xylocaïne 5 mg/ml, solution", "XYLOCAINE 10 mg/ml, solution", True),
+        ("Xylocaïne 5 mg/ml, solution", "XYLOCAINE 5 mg/ml, solution, 20 ml", False),
+        ("DOLIPRANE 1000 mg, comprimé", "DOLIPRANE 1 g, comprimé", False),
+        ("DOLIPRANE, comprimé", "DOLIPRANE 500 mg, comprimé", False),
+    ],
+)
+def test_a_candidate_lacking_the_labels_dosage_is_told_apart(
+    label: str, name: str, differ: bool
+) -> None:
+    from referential_admin.matching import strengths_differ
+
+    assert strengths_differ(label, name) is differ
