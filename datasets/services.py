@@ -1107,9 +1107,16 @@ def _clean_and_store(
     outcome: dict[str, Any] = {}
     report.update(0, total=total, stage=stage)
     with transaction.atomic():
-        model._default_manager.filter(version=version).delete()
-        Issue.objects.filter(version=version).delete()
-        ProblemRow.objects.filter(version=version).delete()
+        # Records, issues and problem rows are only written here, with
+        # cleaned_at, in one transaction: a version never cleaned has none, and
+        # deleting nothing would still scan the record table's newest pages.
+        if DatasetVersion.objects.filter(pk=version.pk, cleaned_at__isnull=False):
+            model._default_manager.filter(version=version).delete()
+            Issue.objects.filter(version=version).delete()
+            ProblemRow.objects.filter(version=version).delete()
+        # The rows of this load have the ids after these: the repeated ones are
+        # looked up in that range of the primary key, not in the whole table.
+        first_id = (model._default_manager.aggregate(last=Max("pk"))["last"] or 0) + 1
         bulk_insert_stream(
             batches(),
             progress=lambda done: report.update(
@@ -1118,8 +1125,14 @@ def _clean_and_store(
         )
         result, gone = outcome["result"], outcome["gone"]
         if len(gone):
+            last_id = model._default_manager.aggregate(last=Max("pk"))["last"]
             model._default_manager.filter(
-                version=version, row_number__in=table.row_numbers[gone].tolist()
+                # Both bounds: without fresh statistics PostgreSQL estimates
+                # a closed range as small (an index scan), an open one as a third
+                # of the table (a sequential scan of millions of rows).
+                pk__range=(first_id, last_id),
+                version=version,
+                row_number__in=table.row_numbers[gone].tolist(),
             ).delete()
         DatasetVersion.objects.filter(pk=version.pk).update(
             status=DatasetVersion.Status.DRAFT,
