@@ -181,10 +181,6 @@ def _arrow_table(model: type[models.Model], frame: pd.DataFrame) -> Any:
 COPY_BATCH = 100_000
 
 
-#: A frame to COPY: the model giving the column types, the frame, the table.
-Batch = tuple[type[models.Model], pd.DataFrame, str]
-
-
 def _binary_kinds(
     model: type[models.Model], attnames: Iterable[Any]
 ) -> list[str] | None:
@@ -212,8 +208,7 @@ def copy_encode(model: type[models.Model], frame: pd.DataFrame) -> Encoded | Non
     other threads than the one loading."""
     if connection.vendor != "postgresql" or frame.empty:
         return None
-    statement, buffers = _copy_payload(model, frame, model._meta.db_table)
-    return Encoded(statement, buffers, len(frame))
+    return _encode(model, frame, model._meta.db_table)
 
 
 def _copy_payload(
@@ -231,9 +226,7 @@ def _copy_payload(
     column_list = ", ".join(quote(c) for c in arrow.column_names)
     statement = f"COPY {quote(table)} ({column_list}) FROM STDIN WITH (FORMAT "
     kinds = _binary_kinds(model, frame.columns)
-    import os
-
-    if kinds is not None and not os.environ.get("XCSV"):
+    if kinds is not None:
         try:
             return statement + "binary)", pgbinary.encode(arrow, kinds)
         except OverflowError:
