@@ -1047,37 +1047,25 @@ def _clean_and_store(
     stage = str(_("Cleaning, matching and loading the records"))
     bounds = sorted({0, *range(FIRST_BATCH, total, LOAD_BATCH), total})
 
-    def records_at(positions: np.ndarray) -> pd.DataFrame:
-        # Cleaning and matching are row by row (and the memos answer the same):
-        # these are the records the slices loaded.
+    def cleaned(rows: pd.DataFrame, offset: int = 0) -> CleanResult:
         part = clean(
-            mapped.iloc[positions],
-            schema,
-            spec,
-            deduplicate_rows=False,
-            memo=memo,
-        )
-        records = part.records
-        if matcher is not None and len(records):
-            found = matcher.match(records)
-            for column in found.columns:
-                records[column] = found[column].to_numpy()
-        records["position"] = positions[records["position"].to_numpy(dtype=np.int64)]
-        return records
-
-    def prepare(start: int, stop: int) -> _Slice:
-        part = clean(
-            mapped.iloc[start:stop],
-            schema,
-            spec,
-            offset=start,
-            deduplicate_rows=False,
-            memo=memo,
+            rows, schema, spec, offset=offset, deduplicate_rows=False, memo=memo
         )
         if matcher is not None and len(part.records):
             found = matcher.match(part.records)
             for column in found.columns:
                 part.records[column] = found[column].to_numpy()
+        return part
+
+    def records_at(positions: np.ndarray) -> pd.DataFrame:
+        # Cleaning and matching are row by row (and the memos answer the same):
+        # these are the records the slices loaded.
+        records = cleaned(mapped.iloc[positions]).records
+        records["position"] = positions[records["position"].to_numpy(dtype=np.int64)]
+        return records
+
+    def prepare(start: int, stop: int) -> _Slice:
+        part = cleaned(mapped.iloc[start:stop], offset=start)
         rows = _record_rows(version, schema, table, part.records)
         return slices.summarise(part, rows, model)
 
@@ -1085,14 +1073,13 @@ def _clean_and_store(
         cleaners = settings.EXTRACT_CLEANING_THREADS
         with ThreadPoolExecutor(max_workers=cleaners) as pool:
             waiting: deque[Future[_Slice]] = deque()
-            for start, stop in itertools.pairwise(bounds):
-                waiting.append(pool.submit(prepare, start, stop))
-                if len(waiting) < cleaners:
-                    continue
-                piece = waiting.popleft().result()
-                slices.add(piece)
-                yield model, piece.rows, piece.encoded
-            while waiting:
+            pairs = itertools.pairwise(bounds)
+            # At most ``cleaners`` slices in flight; handed over in file order.
+            while (bound := next(pairs, None)) is not None or waiting:
+                if bound is not None:
+                    waiting.append(pool.submit(prepare, *bound))
+                    if len(waiting) < cleaners:
+                        continue
                 piece = waiting.popleft().result()
                 slices.add(piece)
                 yield model, piece.rows, piece.encoded
