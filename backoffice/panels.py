@@ -1,14 +1,9 @@
-"""Dashboard panels of the admin home page. Later features add their own."""
+"""The base of the admin home page's dashboard panels; each app adds its own."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.components import Component
-
-from tasks.models import JobRun
 
 
 class RequestPanel(Component):
@@ -16,21 +11,3 @@ class RequestPanel(Component):
 
     def __init__(self, request: HttpRequest) -> None:
         self.request = request
-
-
-class ActiveJobsPanel(RequestPanel):
-    """ "Travaux en cours": the running and pending jobs the user may see."""
-
-    name = "datamed_active_jobs"
-    order = 50
-    template_name = "backoffice/panels/active_jobs.html"
-    title = _("Jobs in progress")
-
-    def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
-        runs = list(
-            JobRun.objects.visible_to(self.request.user)
-            .active()
-            .select_related("created_by")
-            .defer("log", "traceback")[:10]
-        )
-        return {"runs": runs, "title": self.title}

@@ -1,4 +1,4 @@
-"""Admin shell: branding, dashboard panels, and menus trimmed to what works offline."""
+"""Admin shell: branding and menus trimmed to what works offline."""
 
 from __future__ import annotations
 
@@ -9,20 +9,12 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from wagtail import hooks
 
-from backoffice.panels import ActiveJobsPanel
-
 
 @hooks.register("insert_global_admin_css")
 def datamed_admin_css() -> str:
     return format_html(
         '<link rel="stylesheet" href="{}">', static("backoffice/css/admin.css")
     )
-
-
-@hooks.register("construct_homepage_panels")
-def add_datamed_panels(request: HttpRequest, panels: list[Any]) -> None:
-    if request.user.has_perm("tasks.view_jobrun"):
-        panels.append(ActiveJobsPanel(request))
 
 
 @hooks.register("construct_main_menu")

@@ -10,6 +10,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.roles import families_of, sees_every_family
+from tasks.registry import kind_label, result_label
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -34,8 +37,6 @@ class JobRunQuerySet(models.QuerySet["JobRun"]):
 
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> JobRunQuerySet:
         """Jobs a user may see: all for managers, else their own and their families'."""
-        from backoffice.roles import families_of, sees_every_family
-
         if not user.is_authenticated:
             return self.none()
         if sees_every_family(user):
@@ -140,8 +141,6 @@ class JobRun(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from tasks.registry import kind_label
-
         return str(kind_label(self.kind))
 
     @property
@@ -177,8 +176,6 @@ class JobRun(models.Model):
     @property
     def result_items(self) -> list[tuple[str, object]]:
         """The result as (French label, value) pairs, for the job screen."""
-        from tasks.registry import result_label
-
         return [(str(result_label(key)), value) for key, value in self.result.items()]
 
     @property

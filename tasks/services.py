@@ -16,6 +16,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backoffice.celery import app
 from backoffice.exceptions import InvalidTransition
 from tasks.models import JobRun
 from tasks.progress import JobCancelled
@@ -43,8 +44,6 @@ def job_log(*, run_id: int, message: str) -> None:
 
 def _send(run: JobRun) -> None:
     job_kind = get_kind(run.kind)
-    from backoffice.celery import app
-
     JobRun.objects.filter(pk=run.pk).update(enqueued_at=timezone.now())
     options: dict[str, Any] = {"queue": job_kind.queue}
     if run.time_limit:
@@ -132,8 +131,6 @@ def job_run_inline(
         family=family,
     )
     JobRun.objects.filter(pk=run.pk).update(enqueued_at=timezone.now())
-    from backoffice.celery import app
-
     app.tasks[get_kind(kind).task_name].apply(args=(run.pk,), throw=False)
     run.refresh_from_db()
     return run

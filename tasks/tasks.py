@@ -8,8 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from backoffice.celery import app
 from tasks.base import JobOutcome, job
+from tasks.diagnostics import platform_selfcheck
 from tasks.progress import ProgressReporter
 from tasks.registry import register_result_labels
+from tasks.services import jobs_reap_stale
 
 register_result_labels(
     {
@@ -24,14 +26,10 @@ register_result_labels(
 @job(kind="platform.selfcheck", label=_("Platform self-check"), queue="default")
 def platform_selfcheck_task(progress: ProgressReporter, **params: Any) -> JobOutcome:
     """Check that the worker reaches the database and the storage."""
-    from tasks.diagnostics import platform_selfcheck
-
     return platform_selfcheck(progress, **params)
 
 
 @app.task(name="tasks.reap_stale_jobs", queue="default", ignore_result=True)
 def reap_stale_jobs_task() -> list[int]:
     """Fail the runs whose worker died, so that they can be retried."""
-    from tasks.services import jobs_reap_stale
-
     return jobs_reap_stale()
