@@ -37,6 +37,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from referential_admin.codes import (
+    CIP7_PATTERN,
+    CIP13_PATTERN,
+    CIS_PATTERN,
+    valid_cip13_mask,
+)
+
 # --------------------------------------------------------------------------------------
 # User-visible messages (French). Keep every end-user text here.
 # --------------------------------------------------------------------------------------
@@ -60,24 +67,17 @@ MESSAGES: Final[dict[str, str]] = {
     "unknown_file": "Fichier BDPM non reconnu : « {name} »",
     "duplicate_file": "Plusieurs fichiers pour « {name} » : {files}",
     "not_a_directory": "Dossier introuvable : « {path} »",
-    "cip7_to_cip13_invalid": "Code CIP7 invalide « {value} » : 7 chiffres attendus",
-    "ean13_invalid": "12 chiffres attendus pour calculer la clé EAN-13 : « {value} »",
 }
 
 #: Canonical text of a reimbursement rate: digits immediately followed by "%".
 RATE_CANONICAL_FORM: Final[str] = "65%"
 
-CIP13_PREFIX: Final[str] = "34009"
 #: dtype of every frame column: Arrow-backed strings, missing value ``pd.NA``.
 STRING_DTYPE: Final = pd.StringDtype(storage="pyarrow")
 
-_CIS_PATTERN: Final[str] = r"[0-9]{8}"
-_CIP13_PATTERN: Final[str] = r"[0-9]{13}"
-_CIP7_PATTERN: Final[str] = r"[0-9]{7}"
 _PRICE_PATTERN: Final[str] = r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:,[0-9]+)?"
 _C1_BYTES: Final[re.Pattern[bytes]] = re.compile(rb"[\x80-\x9f]")
 _UTF8_BOM: Final[bytes] = b"\xef\xbb\xbf"
-_EAN13_WEIGHTS: Final[np.ndarray] = np.array([1, 3] * 6, dtype=np.int64)
 _MISSING_KEY_MESSAGES: Final[dict[str, str]] = {
     "cis": "cis_missing",
     "cip13": "cip13_missing",
@@ -296,41 +296,8 @@ def spec_for_filename(name: str | os.PathLike[str]) -> FileSpec | None:
 
 
 # --------------------------------------------------------------------------------------
-# Codes
+# Column helpers (the code rules themselves are in ``referential_admin.codes``)
 # --------------------------------------------------------------------------------------
-
-
-def ean13_check_digit(first12: str) -> int:
-    """Return the EAN-13 check digit of a 12-digit string (ValueError otherwise)."""
-    if re.fullmatch(r"[0-9]{12}", first12) is None:
-        raise ValueError(MESSAGES["ean13_invalid"].format(value=first12))
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
-    return (10 - total % 10) % 10
-
-
-def is_valid_cis(code: object) -> bool:
-    """True if ``code`` is a string of exactly 8 ASCII digits."""
-    return isinstance(code, str) and re.fullmatch(_CIS_PATTERN, code) is not None
-
-
-def is_valid_cip7(code: object) -> bool:
-    """True if ``code`` is a string of exactly 7 ASCII digits."""
-    return isinstance(code, str) and re.fullmatch(_CIP7_PATTERN, code) is not None
-
-
-def is_valid_cip13(code: object) -> bool:
-    """True if ``code`` is 13 ASCII digits with a correct EAN-13 check digit."""
-    if not isinstance(code, str) or re.fullmatch(_CIP13_PATTERN, code) is None:
-        return False
-    return ean13_check_digit(code[:12]) == int(code[12])
-
-
-def cip7_to_cip13(cip7: str) -> str:
-    """Return the CIP13 derived from a CIP7: ``34009`` + CIP7 + EAN-13 check digit."""
-    if not is_valid_cip7(cip7):
-        raise ValueError(MESSAGES["cip7_to_cip13_invalid"].format(value=cip7))
-    first12 = CIP13_PREFIX + cip7
-    return f"{first12}{ean13_check_digit(first12)}"
 
 
 def _as_string_series(series: pd.Series) -> pd.Series:
@@ -350,36 +317,6 @@ def _fullmatch_mask(series: pd.Series, pattern: str) -> np.ndarray:
     """Boolean numpy array: value fully matches ``pattern`` (missing -> False)."""
     matched = _as_string_series(series).str.fullmatch(pattern)
     return matched.fillna(False).to_numpy(dtype=bool)
-
-
-def _ean13_ok(codes: np.ndarray) -> np.ndarray:
-    """Vectorised EAN-13 check on an array of 13-digit ASCII strings."""
-    if codes.size == 0:
-        return np.zeros(0, dtype=bool)
-    raw = np.frombuffer("".join(codes.tolist()).encode("ascii"), dtype=np.uint8)
-    digits = raw.reshape(-1, 13).astype(np.int64) - 48
-    expected = (10 - (digits[:, :12] @ _EAN13_WEIGHTS) % 10) % 10
-    result: np.ndarray = expected == digits[:, 12]
-    return result
-
-
-def valid_cis_mask(series: pd.Series) -> pd.Series:
-    """Boolean Series: value is an 8-digit CIS (missing -> False)."""
-    return pd.Series(_fullmatch_mask(series, _CIS_PATTERN), index=series.index)
-
-
-def valid_cip7_mask(series: pd.Series) -> pd.Series:
-    """Boolean Series: value is a 7-digit CIP7 (missing -> False)."""
-    return pd.Series(_fullmatch_mask(series, _CIP7_PATTERN), index=series.index)
-
-
-def valid_cip13_mask(series: pd.Series) -> pd.Series:
-    """Boolean Series: 13 digits with a correct EAN-13 key (missing -> False)."""
-    shape_ok = _fullmatch_mask(series, _CIP13_PATTERN)
-    result = shape_ok.copy()
-    codes = _as_string_series(series).to_numpy(dtype=object, na_value="")[shape_ok]
-    result[shape_ok] = _ean13_ok(codes)
-    return pd.Series(result, index=series.index)
 
 
 # --------------------------------------------------------------------------------------
@@ -730,15 +667,15 @@ def _validate(
         key = _MISSING_KEY_MESSAGES.get(column, "missing_value")
         flag(~present[column], column, key)
     for column in spec.cis_columns:
-        ok = _fullmatch_mask(frame[column], _CIS_PATTERN)
+        ok = _fullmatch_mask(frame[column], CIS_PATTERN)
         flag(present[column] & ~ok, column, "cis_invalid")
     for column in spec.cip13_columns:
-        shape_ok = _fullmatch_mask(frame[column], _CIP13_PATTERN)
+        shape_ok = _fullmatch_mask(frame[column], CIP13_PATTERN)
         flag(present[column] & ~shape_ok, column, "cip13_format")
         key_ok = valid_cip13_mask(frame[column]).to_numpy(dtype=bool)
         flag(shape_ok & ~key_ok, column, "cip13_check_digit")
     for column in spec.cip7_columns:
-        ok = _fullmatch_mask(frame[column], _CIP7_PATTERN)
+        ok = _fullmatch_mask(frame[column], CIP7_PATTERN)
         flag(present[column] & ~ok, column, "cip7_invalid")
     for column in spec.date_columns:
         invalid = parse_dates(frame[column], spec.date_format)[1].to_numpy(dtype=bool)

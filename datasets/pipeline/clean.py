@@ -30,6 +30,13 @@ from datasets.pipeline.arrowtext import (
 )
 from datasets.pipeline.mapping import MappingSpec, fold_values, vocabulary_lookup
 from datasets.pipeline.schema import BLOCKING, WARNING, FamilySchema, FieldSpec
+from referential_admin.codes import (
+    CIP7_PATTERN,
+    CIP13_PATTERN,
+    CIS_PATTERN,
+    cip7_to_cip13_series,
+    ean13_valid,
+)
 
 ISSUE_COLUMNS = ["position", "field", "value", "code", "severity", "detail"]
 
@@ -198,34 +205,6 @@ def parse_dates(values: pd.Series, fmt: str = "") -> pd.Series:
     )
 
 
-_EAN_WEIGHTS = np.array([1, 3] * 6, dtype=np.int64)
-
-
-def _digit_matrix(codes: pd.Series, width: int) -> np.ndarray:
-    """One row of digits per code; every code must be ``width`` ASCII digits."""
-    joined = "".join(codes.astype(str).tolist()).encode("ascii")
-    matrix = np.frombuffer(joined, dtype=np.uint8).reshape(-1, width)
-    return matrix.astype(np.int64) - 48
-
-
-def ean13_valid(codes: pd.Series) -> np.ndarray:
-    """Whether 13-digit strings carry a correct EAN-13 check digit (vectorised)."""
-    if not len(codes):
-        return np.zeros(0, dtype=bool)
-    digits = _digit_matrix(codes, 13)
-    total = (digits[:, :12] * _EAN_WEIGHTS).sum(axis=1)
-    return np.asarray((10 - total % 10) % 10 == digits[:, 12])
-
-
-def cip7_to_cip13(codes: pd.Series) -> pd.Series:
-    """CIP13 of 7-digit CIP codes: prefix 34009 and the EAN-13 check digit."""
-    stems = "34009" + codes.astype("str")
-    if not len(stems):
-        return stems
-    check = (10 - (_digit_matrix(stems, 12) * _EAN_WEIGHTS).sum(axis=1) % 10) % 10
-    return stems + pd.Series(check.astype(str), index=codes.index, dtype="str")
-
-
 def _clean_codes(uniques: pd.Series, kind: str) -> pd.Series:
     """Distinct raw codes → normalised code, or NaN when malformed."""
     text = uniques.astype("str")
@@ -234,12 +213,12 @@ def _clean_codes(uniques: pd.Series, kind: str) -> pd.Series:
     digits = text.str.replace(r"\.0+$", "", regex=True)
     digits = digits.str.replace(r"[\s.\-]", "", regex=True)
     if kind == "cis":
-        return digits.where(digits.str.fullmatch(r"[0-9]{8}"))
-    is7 = digits.str.fullmatch(r"[0-9]{7}").to_numpy(dtype=bool)
+        return digits.where(digits.str.fullmatch(CIS_PATTERN))
+    is7 = digits.str.fullmatch(CIP7_PATTERN).to_numpy(dtype=bool)
     if is7.any():
         digits = digits.copy()
-        digits[is7] = cip7_to_cip13(digits[is7])
-    ok = digits.str.fullmatch(r"[0-9]{13}").to_numpy(dtype=bool).copy()
+        digits[is7] = cip7_to_cip13_series(digits[is7])
+    ok = digits.str.fullmatch(CIP13_PATTERN).to_numpy(dtype=bool).copy()
     if ok.any():
         ok[ok] = ean13_valid(digits[ok])
     return digits.where(ok)

@@ -21,13 +21,8 @@ from referential_admin.bdpm import (
     SPECS,
     BdpmTable,
     FileSpec,
-    cip7_to_cip13,
     detect_encoding,
-    ean13_check_digit,
     implausible_date_mask,
-    is_valid_cip7,
-    is_valid_cip13,
-    is_valid_cis,
     normalise_rate,
     normalise_rates,
     parse_dates,
@@ -36,9 +31,8 @@ from referential_admin.bdpm import (
     read_bdpm_file,
     spec_for_filename,
     split_multi,
-    valid_cip13_mask,
-    valid_cis_mask,
 )
+from referential_admin.codes import cip7_to_cip13, valid_cip13_mask, valid_cis_mask
 from tests.referential_admin.conftest import REAL_BDPM
 
 RSQUO = "\u2019"  # right single quotation mark, byte 0x92 in windows-1252
@@ -491,33 +485,6 @@ def test_spec_column_counts(name: str, columns: int) -> None:
 def test_spec_for_filename(filename: str, expected: str | None) -> None:
     spec = spec_for_filename(filename)
     assert (spec.name if spec else None) == expected
-
-
-def test_codes() -> None:
-    assert ean13_check_digit("340094949729") == 4
-    assert is_valid_cip13("3400949497294")
-    assert not is_valid_cip13("3400949497295")
-    assert not is_valid_cip13("340094949729")
-    assert not is_valid_cip13(None)
-    assert cip7_to_cip13("4949729") == "3400949497294"
-    assert cip7_to_cip13("4949770") == "3400949497706"
-    assert cip7_to_cip13("3696350") == "3400936963504"
-    assert is_valid_cis("60002283")
-    assert not is_valid_cis("6000228")
-    assert not is_valid_cis("6000228٣")  # non-ASCII digit
-    assert is_valid_cip7("4949729")
-    assert not is_valid_cip7("494972")
-    with pytest.raises(ValueError, match="CIP7"):
-        cip7_to_cip13("494972")
-    with pytest.raises(ValueError, match="EAN-13"):
-        ean13_check_digit("12")
-    series = pd.Series(["3400949497294", "3400949497295", None, "abc"])
-    assert valid_cip13_mask(series).tolist() == [True, False, False, False]
-    assert valid_cis_mask(pd.Series(["60002283", "1", None])).tolist() == [
-        True,
-        False,
-        False,
-    ]
 
 
 def test_parse_prices_synthetic() -> None:

@@ -12,9 +12,7 @@ from datasets.families.shortages import SHORTAGES
 from datasets.pipeline.clean import (
     CleanResult,
     TypedMemo,
-    cip7_to_cip13,
     clean,
-    ean13_valid,
     parse_dates,
 )
 from datasets.pipeline.diff import diff_records
@@ -169,10 +167,6 @@ def test_a_value_outside_the_vocabulary_is_reported_and_a_value_map_fixes_it() -
 
 
 def test_codes_keep_zeros_cip7_becomes_cip13_and_check_digits_are_verified() -> None:
-    assert list(cip7_to_cip13(pd.Series(["3595583"], dtype="str"))) == ["3400935955838"]
-    assert list(
-        ean13_valid(pd.Series(["3400935955838", "3400935955831"], dtype="str"))
-    ) == [True, False]
     result = run(
         classification=["rupture"] * 3,
         declared_on=["01/01/2024", "01/01/2024", "02/01/2024"],
