@@ -438,7 +438,7 @@ def import_export_resource(*, tuned: bool) -> Any:
 
     from datasets.families.shortages import SHORTAGES
     from datasets.models import ShortageRecord
-    from datasets.pipeline.mapping import fold
+    from referential_admin.text import fold
 
     class CodeWidget(widgets.CharWidget):
         """A vocabulary value as the family's code ("Risque de rupture de stock"

@@ -51,7 +51,6 @@ from datasets.models import (
     Upload,
 )
 from datasets.pipeline import read
-from datasets.pipeline.arrowtext import TEXT, to_arrow
 from datasets.pipeline.clean import (
     CleanResult,
     MedicineMatcher,
@@ -71,6 +70,7 @@ from datasets.pipeline.mapping import (
     suggest_mapping,
 )
 from datasets.pipeline.schema import FamilySchema
+from referential_admin.text import TEXT, to_arrow
 from tasks.base import JobOutcome
 from tasks.progress import NullProgress, ProgressReporter
 

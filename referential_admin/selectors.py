@@ -18,7 +18,7 @@ from referential_admin.models import (
     Presentation,
     Speciality,
 )
-from referential_admin.snapshot import fold_text
+from referential_admin.text import fold
 
 _TOKEN = re.compile(r"[^\w'/.,%-]+")
 
@@ -30,7 +30,7 @@ def speciality_search(
     ATC code or holders contain every word of ``query``, ignoring case and accents."""
     queryset = queryset if queryset is not None else Speciality.objects.all()
     condition = Q()
-    for token in _TOKEN.split(fold_text(query)):
+    for token in _TOKEN.split(fold(query, keep_punctuation=True)):
         if token:
             condition &= Q(search_text__contains=token)
     return queryset.filter(condition)

@@ -44,8 +44,8 @@ from referential_admin.snapshot import (
     Snapshot,
     atc_frame,
     build_snapshot,
-    fold_series,
 )
+from referential_admin.text import fold_series
 from tasks.base import JobOutcome
 from tasks.progress import NullProgress, ProgressReporter
 
@@ -320,7 +320,7 @@ def _speciality_derived(snapshot: Snapshot) -> pd.DataFrame:
     text = parts[0].astype(str)
     for part in parts[1:]:
         text = text + " " + part.astype(str)
-    derived["search_text"] = fold_series(text)
+    derived["search_text"] = fold_series(text, keep_punctuation=True)
     return derived
 
 

@@ -4,7 +4,6 @@ content hash per row. Pure pandas, no Django (house rule 7)."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -46,22 +45,6 @@ class Snapshot:
     holders: pd.DataFrame | None = None  # columns: cis, holder
     substances: pd.DataFrame | None = None  # columns: code, name, name_variants
     warnings: list[str] = field(default_factory=list)
-
-
-def fold_text(text: str) -> str:
-    """Lower case, accents removed, spaces collapsed: the form searches compare."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.replace("’", "'").lower().split())
-
-
-def fold_series(series: pd.Series) -> pd.Series:
-    """``fold_text`` over a whole series, vectorised."""
-    values = series.fillna("").astype(str).str.replace("’", "'", regex=False)
-    decomposed = values.str.normalize("NFKD").str.replace(
-        r"[\u0300-\u036f]", "", regex=True
-    )
-    return decomposed.str.lower().str.split().str.join(" ")
 
 
 def _text(series: pd.Series) -> pd.Series:

@@ -9,51 +9,13 @@ move between the two without copying the strings one by one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-#: pandas' text dtype backed by Arrow, with NaN for missing values ("str").
-TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
-
-#: Every character Python's ``str.split()`` treats as a space, in RE2 syntax
-#: (RE2's ``\s`` alone is ASCII-only: no non-breaking or narrow spaces).
-_SPACES = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]+"
-
-
-def text_types(arrow_type: pa.DataType) -> Any:
-    """``types_mapper`` for ``to_pandas``: Arrow text becomes pandas ``str``."""
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return TEXT
-    return None
-
-
-def to_arrow(series: pd.Series) -> pa.Array:
-    """The series as one Arrow text array (missing values are nulls)."""
-    if not (
-        isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow"
-    ):
-        series = series.astype(TEXT)
-    array = pa.array(series.array)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    return array
-
-
-def to_series(
-    array: pa.Array | pa.ChunkedArray, index: pd.Index | None = None
-) -> pd.Series:
-    """An Arrow text array as a pandas ``str`` series (nulls become NaN)."""
-    chunked = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
-    series = pd.Series(chunked.to_pandas(types_mapper=text_types))
-    if series.dtype != TEXT:
-        series = series.astype(TEXT)
-    if index is not None:
-        series.index = index
-    return series
+from referential_admin.text import SPACES, to_arrow, to_series
 
 
 def repeated(text: str, length: int, index: pd.Index | None = None) -> pd.Series:
@@ -76,18 +38,8 @@ def collapse_spaces(series: pd.Series) -> pd.Series:
     """Runs of spaces, tabs, line breaks and non-breaking spaces as one space,
     ends trimmed; missing values become empty strings."""
     array = pc.fill_null(to_arrow(series), "")
-    array = pc.utf8_trim(pc.replace_substring_regex(array, _SPACES, " "), " ")
+    array = pc.utf8_trim(pc.replace_substring_regex(array, SPACES, " "), " ")
     return to_series(array, series.index)
-
-
-def fold_arrow(series: pd.Series) -> pd.Series:
-    """``mapping.fold`` in Arrow kernels: decomposed (NFKD), accents dropped,
-    lower case, every run of characters other than a-z and 0-9 as one space,
-    ends trimmed; missing values fold to ""."""
-    array = pc.utf8_normalize(pc.fill_null(to_arrow(series), ""), "NFKD")
-    array = pc.utf8_lower(pc.replace_substring_regex(array, r"\p{Mn}+", ""))
-    array = pc.replace_substring_regex(array, r"[^0-9a-z]+", " ")
-    return to_series(pc.utf8_trim(array, " "), series.index)
 
 
 class Distinct:

@@ -20,13 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from datasets.pipeline.arrowtext import (
-    TEXT,
     Distinct,
     collapse_spaces,
     is_blank,
     per_distinct,
-    to_arrow,
-    to_series,
 )
 from datasets.pipeline.mapping import MappingSpec, fold_values, vocabulary_lookup
 from datasets.pipeline.schema import BLOCKING, WARNING, FamilySchema, FieldSpec
@@ -37,6 +34,7 @@ from referential_admin.codes import (
     cip7_to_cip13_series,
     ean13_valid,
 )
+from referential_admin.text import TEXT, to_arrow, to_series
 
 ISSUE_COLUMNS = ["position", "field", "value", "code", "severity", "detail"]
 

@@ -4,15 +4,15 @@ and the automatic suggestion from header names, earlier mappings and sample valu
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from datasets.pipeline.arrowtext import TEXT, Distinct, fold_arrow, repeated
+from datasets.pipeline.arrowtext import Distinct, repeated
 from datasets.pipeline.schema import FamilySchema, FieldSpec
+from referential_admin.text import TEXT, fold, fold_series
 
 
 class MappingError(Exception):
@@ -62,19 +62,12 @@ class MappingSpec:
         return bool(self.columns.get(name) or self.constants.get(name))
 
 
-def fold(text: str) -> str:
-    """Lower case, accents removed, punctuation turned into spaces, collapsed."""
-    decomposed = unicodedata.normalize("NFKD", str(text).replace("’", "'"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", stripped.lower()).split())
-
-
 def fold_values(series: pd.Series) -> pd.Series:
     """``fold`` over a series (missing values fold to ""), computed once per
     distinct value by Arrow's kernels; the result is an Arrow-backed ``str``
     series."""
     distinct = Distinct(series)
-    return distinct.spread(fold_arrow(distinct.uniques))
+    return distinct.spread(fold_series(distinct.uniques))
 
 
 def missing_required(schema: FamilySchema, spec: MappingSpec) -> list[tuple[str, ...]]:

@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
-from datasets.pipeline.arrowtext import text_types
+from referential_admin.text import text_types
 
 SAMPLE_BYTES = 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
