@@ -7,6 +7,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from import_export import fields, resources
 
+from referential_admin.matching import normalise_label
 from referential_admin.models import Alias, AtcCorrection, Speciality
 
 
@@ -41,8 +42,6 @@ class AliasResource(resources.ModelResource):
         _ensure_columns(dataset, ("famille", "cis", "note", "libelle_normalise"))
 
     def before_import_row(self, row: Any, **kwargs: Any) -> None:
-        from referential_admin.matching import normalise_label
-
         label = str(row.get("libelle") or "").strip()
         if not label:
             raise ValueError(_("The “libelle” column is empty."))

@@ -10,12 +10,20 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from referential_admin.matching import (
+    DEFAULT_POLICY,
+    ReferentialIndex,
+    match_labels,
+    normalise_label,
+)
 from referential_admin.models import (
+    Alias,
     AvailabilityStatus,
     Composition,
     GenericGroupMember,
     PrescriptionCondition,
     Presentation,
+    ReferentialImport,
     Speciality,
 )
 from referential_admin.text import fold
@@ -86,8 +94,6 @@ _INDEX_CACHE: dict[str, Any] = {}
 
 def match_policy_for(family: str) -> Any:
     """The family's auto-accept rule, or the calibrated default."""
-    from referential_admin.matching import DEFAULT_POLICY
-
     return MATCH_POLICIES.get(family, DEFAULT_POLICY)
 
 
@@ -97,9 +103,6 @@ def match_index() -> Any:
     Withdrawn specialities stay matchable: old extracts still name them.
     """
     import pandas as pd
-
-    from referential_admin.matching import ReferentialIndex
-    from referential_admin.models import ReferentialImport
 
     # The start time too: a rolled-back import's id can be reused (SQLite).
     latest = ReferentialImport.objects.order_by("-pk").values_list(
@@ -132,9 +135,6 @@ def family_matcher(family: str = "") -> Callable[..., Any]:
     Labels that a person declared outside the referential come back with method
     ``"excluded"`` and no CIS.
     """
-    from referential_admin.matching import match_labels, normalise_label
-    from referential_admin.models import Alias
-
     index = copy.copy(match_index())  # aliases differ per family: do not share
     aliases = Alias.objects.filter(Q(family="") | Q(family=family)).order_by("family")
     mapping: dict[str, str | None] = {}

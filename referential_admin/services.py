@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from backoffice.bulk import bulk_upsert
 from backoffice.exceptions import ApplicationError
 from referential_admin import bdpm
+from referential_admin.matching import normalise_label
 from referential_admin.models import (
     Alias,
     AtcClass,
@@ -48,6 +49,7 @@ from referential_admin.snapshot import (
 from referential_admin.text import fold_series
 from tasks.base import JobOutcome
 from tasks.progress import NullProgress, ProgressReporter
+from tasks.services import job_enqueue
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -675,8 +677,6 @@ def referential_import_enqueue(
     *, directory: Path, user: AbstractBaseUser | None, source: str
 ) -> JobRun:
     """Start the import of ``directory`` as a background job (queue ``ingest``)."""
-    from tasks.services import job_enqueue
-
     return job_enqueue(
         kind="referential.import",
         params={
@@ -792,8 +792,6 @@ def alias_save(
     """Create or update the alias of ``label`` (normalised as the matching service
     does). ``speciality=None`` records the label as outside the referential.
     Raises ApplicationError when another alias already covers the same label."""
-    from referential_admin.matching import normalise_label
-
     normalised = normalise_label(label)
     if not normalised:
         raise ApplicationError(_("The label is empty once normalised."))

@@ -29,6 +29,7 @@ from referential_admin.models import (
 )
 from referential_admin.resources import AliasResource, AtcCorrectionResource
 from referential_admin.selectors import speciality_detail, speciality_search
+from referential_admin.transfer import table_export, table_import
 
 
 class SpecialityIndexView(generic.IndexView):
@@ -237,8 +238,6 @@ def _transfer(kind: str) -> tuple[Any, Any, str, str]:
 
 
 def export_view(request: HttpRequest, kind: str, file_format: str) -> HttpResponse:
-    from referential_admin.transfer import table_export
-
     resource, model, codename, _index = _transfer(kind)
     if not request.user.has_perm(f"referential_admin.view_{codename}"):
         raise PermissionDenied
@@ -268,8 +267,6 @@ class TableImportForm(forms.Form):
 
 
 def import_view(request: HttpRequest, kind: str) -> HttpResponse:
-    from referential_admin.transfer import table_import
-
     resource, model, codename, index = _transfer(kind)
     if not request.user.has_perm(f"referential_admin.add_{codename}"):
         raise PermissionDenied
