@@ -13,8 +13,8 @@ from openpyxl import Workbook
 from datasets.families import get_family
 from datasets.models import DatasetVersion, Issue, ProblemRow
 from datasets.pipeline.export import neutralise
+from datasets.records import field_labels, record_model
 from datasets.selectors import quality_report
-from datasets.services import field_labels
 
 EXPORT_LIMIT = 1_000_000
 
@@ -99,8 +99,6 @@ def records_csv_lines(version: Any, chunk_size: int = 5000) -> Iterator[str]:
     Columns: the family's fields (French labels) then the matching; every text
     that a spreadsheet would run as a formula is neutralised."""
     import csv
-
-    from datasets.services import record_model
 
     schema = get_family(version.family)
     names = [*schema.field_names, "matched_cis", "match_method", "row_number"]

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from datasets.families import get_family
 from datasets.messages import rule_label
 from datasets.models import DatasetVersion, Issue, MatchDecision, ProblemRow, Upload
+from datasets.permissions import user_families
 from datasets.pipeline.diff import diff_records
-from datasets.services import TO_REVIEW, record_model, user_families
+from datasets.records import TO_REVIEW, record_model
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser

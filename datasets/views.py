@@ -31,7 +31,7 @@ from wagtail.admin.views import generic
 from wagtail.snippets.views import snippets as snippet_views
 
 from backoffice.exceptions import ApplicationError, PermissionRefused
-from datasets import exports, selectors, services
+from datasets import exports, permissions, records, selectors, services
 from datasets.families import get_family
 from datasets.forms import ENCODINGS, MappingForm, ReadingForm, UploadForm
 from datasets.models import DatasetVersion, MappingProfile, MatchDecision, Upload
@@ -66,7 +66,7 @@ class UploadIndexView(generic.IndexView):
     add_item_label = _lazy("Upload an extract")
 
     def get_add_url(self) -> str | None:
-        if not services.upload_families(self.request.user):
+        if not permissions.upload_families(self.request.user):
             return None
         return reverse("datasets_upload_create")
 
@@ -82,7 +82,7 @@ class VersionIndexView(snippet_views.IndexView):
         )
 
     def get_add_url(self) -> str | None:
-        if not services.upload_families(self.request.user):
+        if not permissions.upload_families(self.request.user):
             return None
         return reverse("datasets_upload_create")
 
@@ -128,7 +128,7 @@ class MappingProfileIndexView(generic.IndexView):
 def upload_create_view(request: HttpRequest) -> HttpResponse:
     """Drop an extract; its analysis starts in the background."""
     _require(request, "datasets.add_upload")
-    families = services.upload_families(request.user)
+    families = permissions.upload_families(request.user)
     if not families:
         messages.warning(
             request, _("No data family of your directorate takes extracts yet.")
@@ -416,7 +416,7 @@ def version_report_view(request: HttpRequest, pk: int) -> HttpResponse:
     page = paginator.get_page(request.GET.get("p"))
     rows = list(page.object_list)
     by_row = selectors.issues_by_row(version, [r.row_number for r in rows])
-    labels = services.field_labels(get_family(version.family))
+    labels = records.field_labels(get_family(version.family))
     for issues in by_row.values():
         for issue in issues:
             issue.field_label = labels.get(issue.field, issue.field)  # type: ignore[attr-defined]
@@ -521,7 +521,7 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
         from referential_admin.selectors import speciality_search
 
         found = list(speciality_search(query)[:15])
-    locked_reason = services.version_edit_error(version)
+    locked_reason = permissions.version_edit_error(version)
     return TemplateResponse(
         request,
         "datasets/review.html",

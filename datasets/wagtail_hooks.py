@@ -9,7 +9,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.permissions import register_permission_policy
 
 from datasets.models import DatasetVersion
-from datasets.permissions import DatasetVersionPermissionPolicy
+from datasets.permissions import DatasetVersionPermissionPolicy, upload_families
 
 register_permission_policy(
     DatasetVersion, DatasetVersionPermissionPolicy(DatasetVersion)
@@ -30,8 +30,6 @@ def register_datasets_urls() -> list[Any]:
 
 class UploadMenuItem(MenuItem):
     def is_shown(self, request: Any) -> bool:
-        from datasets.services import upload_families
-
         return bool(upload_families(request.user))
 
 

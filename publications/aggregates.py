@@ -10,7 +10,7 @@ import pandas as pd
 
 from datasets.families import get_family
 from datasets.pipeline.schema import Aggregate
-from datasets.services import record_model
+from datasets.records import record_model
 from publications.disclosure import ProtectedTable, protect
 
 COUNT_COLUMN = "n"

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from datasets.families import get_family
 from datasets.pipeline.export import FORMULA_PREFIXES
 from datasets.pipeline.schema import FamilySchema
-from datasets.services import record_model
+from datasets.records import record_model
 
 if TYPE_CHECKING:
     from publications.models import Release

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db.models import Q
 
 from datasets.families import FAMILIES, get_family
-from datasets.services import record_model
+from datasets.records import record_model
 from publications.models import Release
 
 SEARCH_LIMIT = 30

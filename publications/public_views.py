@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from datasets.families import FAMILIES, get_family
-from datasets.services import record_model
+from datasets.records import record_model
 from publications.models import Release
 
 FORMATS = {

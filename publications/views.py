@@ -18,7 +18,7 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from backoffice.exceptions import ApplicationError
 from datasets.families import FAMILIES
-from datasets.services import user_families
+from datasets.permissions import user_families
 from publications.models import Release
 from publications.services import release_rollback
 

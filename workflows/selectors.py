@@ -13,8 +13,8 @@ from wagtail.models import Task, TaskState, WorkflowState
 
 from datasets.families import FAMILIES, get_family
 from datasets.models import DatasetVersion
+from datasets.permissions import version_edit_error
 from datasets.selectors import review_status, versions_visible_to
-from datasets.services import version_edit_error
 from workflows.models import FourEyesApprovalTask
 
 if TYPE_CHECKING:

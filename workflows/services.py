@@ -20,7 +20,7 @@ from wagtail.models import TaskState, WorkflowState
 from backoffice.exceptions import ApplicationError, InvalidTransition, PermissionRefused
 from datasets.families import get_family
 from datasets.models import DatasetVersion
-from datasets.services import family_check, version_edit_error
+from datasets.permissions import family_check, version_edit_error
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -74,7 +74,7 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _reclean_choices(request: HttpRequest, version: Any) -> dict[str, Any] | None:
     """Uploads and mapping versions a correction may use, when one is allowed."""
     from datasets.models import MappingProfile, Upload
-    from datasets.services import version_edit_error
+    from datasets.permissions import version_edit_error
 
     if not request.user.has_perm("datasets.change_datasetversion"):
         return None

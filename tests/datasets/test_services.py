@@ -30,7 +30,10 @@ from datasets.models import (
     Upload,
 )
 from datasets.pipeline.mapping import MappingSpec
+from datasets.services import loading
 from referential_admin.models import Alias
+from tasks.models import JobRun
+from tasks.services import job_run_inline
 from tests.datasets.conftest import (
     BDPM_DISPO,
     DISPOMED_CSV,
@@ -200,8 +203,8 @@ def test_cleaning_in_slices_gives_the_same_version_as_in_one_go(
     # Only the kept rows' unknown medicines wait for a person.
     assert version.match_counts["unmatched"] == 8
     assert version.issue_counts["MEDICINE_UNMATCHED"] == 8
-    monkeypatch.setattr(services, "FIRST_BATCH", 7)
-    monkeypatch.setattr(services, "LOAD_BATCH", 10)
+    monkeypatch.setattr(loading, "FIRST_BATCH", 7)
+    monkeypatch.setattr(loading, "LOAD_BATCH", 10)
     services.version_clean(version=version)
     sliced = _cleaned_state(version)
     assert sliced == whole
@@ -590,17 +593,18 @@ def test_the_demo_extract_is_ingested_once(media: Path) -> None:
 def test_a_cleaning_job_ends_with_errors_only_for_refused_rows(
     tmp_path: Path, media: Path
 ) -> None:
-    from tasks.progress import NullProgress
-
     repeated = ingest(write_csv(tmp_path / "a.csv", HEADER + ROWS + ROWS))
-    outcome = services.version_clean_job(
-        progress=NullProgress(), version_id=repeated.pk
+    run = job_run_inline(
+        kind="datasets.clean", params={"version_id": repeated.pk}, user=None
     )
     # Four rows left out as duplicates of later rows: expected, not errors.
-    assert outcome.result["rows_rejected"] == 4
-    assert not outcome.with_errors
+    assert run.result["rows_rejected"] == 4
+    assert run.status == JobRun.Status.DONE
     refused = ingest(
         write_csv(tmp_path / "b.csv", HEADER + ROWS + "21-9;ouvert;;01/02/2024;;X\n")
     )
-    outcome = services.version_clean_job(progress=NullProgress(), version_id=refused.pk)
-    assert outcome.result["rows_rejected"] == 1 and outcome.with_errors
+    run = job_run_inline(
+        kind="datasets.clean", params={"version_id": refused.pk}, user=None
+    )
+    assert run.result["rows_rejected"] == 1
+    assert run.status == JobRun.Status.DONE_WITH_ERRORS

@@ -20,7 +20,7 @@ from wagtail.models import ModelLogEntry, Revision, TaskState, WorkflowState
 
 from backoffice import roles
 from backoffice.exceptions import ApplicationError, InvalidTransition, PermissionRefused
-from datasets import selectors, services
+from datasets import permissions, selectors, services
 from datasets.models import DatasetVersion, ShortageRecord
 from tests.datasets.conftest import DOLIPRANE, HEADER, write_csv
 from tests.factories.datasets import DatasetVersionFactory
@@ -510,7 +510,7 @@ def test_the_submitter_withdraws_a_version_and_submits_it_again(
     review.version_cancel(version=in_review, user=team["inspection_declarant"])
     assert step(in_review) == ""
     assert selectors.review_status(in_review).code == "cancelled"
-    assert services.version_edit_error(in_review) is None
+    assert permissions.version_edit_error(in_review) is None
     review.version_submit(version=in_review, user=team["inspection_declarant"])
     assert step(in_review) == "in_progress:Relecture – Inspection"
     assert "wagtail.workflow.cancel" in actions(in_review)

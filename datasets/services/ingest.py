@@ -1,0 +1,82 @@
+"""The whole path of one file for commands and schedulers: upload, profile,
+mapping and cleaning, every job run in this process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext as _
+
+from backoffice.exceptions import ApplicationError
+from datasets.families import get_family
+from datasets.models import (
+    DatasetVersion,
+    Upload,
+)
+from datasets.services.mappings import (
+    mapping_latest,
+    mapping_missing_message,
+    mapping_save,
+    mapping_suggest,
+)
+from datasets.services.uploads import upload_create, upload_profile
+from datasets.services.versions import version_create
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def extract_ingest(
+    *,
+    path: Path,
+    family: str,
+    user: AbstractBaseUser | None,
+    profile_name: str = "",
+    sheet: str | None = None,
+) -> DatasetVersion:
+    """Upload → profile → mapping → cleaning of one file, every job run in this
+    process. The mapping is the named profile's latest version, else the
+    automatic suggestion when it covers every required field (saved as a profile
+    named after the file). Raises ApplicationError with the French reason."""
+    if not path.is_file():
+        raise ApplicationError(_("No file at %(path)s.") % {"path": path})
+    schema = get_family(family)
+    upload, _created = upload_create(
+        source=path, name=path.name, family=family, user=user, sheet=sheet, inline=True
+    )
+    if upload.status != Upload.Status.PROFILED:
+        if upload.status == Upload.Status.FAILED:
+            raise ApplicationError(upload.error)
+        upload = upload_profile(upload=upload)
+    if profile_name:
+        profiles = [p for p in mapping_latest(family) if p.name == profile_name]
+        if not profiles:
+            names = ", ".join(sorted(p.name for p in mapping_latest(family)))
+            raise ApplicationError(
+                _("No mapping profile named “%(name)s”. Profiles: %(names)s.")
+                % {"name": profile_name, "names": names or "-"}
+            )
+        mapping = profiles[0]
+    else:
+        suggestion = mapping_suggest(upload=upload)
+        if suggestion.missing:
+            raise ApplicationError(
+                mapping_missing_message(schema, suggestion.missing)
+                + " "
+                + _("Name a mapping profile with --profile.")
+            )
+        mapping = mapping_save(
+            family=family,
+            name=suggestion.based_on or path.stem,
+            spec=suggestion.spec,
+            columns=[c["name"] for c in upload.columns],
+            user=user,
+            note=_("Suggested automatically."),
+        )
+    version = version_create(upload=upload, mapping=mapping, user=user, inline=True)
+    if version.status != DatasetVersion.Status.DRAFT:
+        raise ApplicationError(
+            version.error or (version.job.error if version.job else "")
+        )
+    return version
