@@ -12,7 +12,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, PublishingPanel
-from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    Workflow,
+    WorkflowMixin,
+)
 
 FAMILY_LENGTH = 40
 
@@ -104,6 +110,38 @@ class MappingProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+class FamilyWorkflow(models.Model):
+    """The workflow that reviews a data family's versions (one per family)."""
+
+    family = models.CharField(_("data family"), max_length=FAMILY_LENGTH, unique=True)
+    workflow = models.ForeignKey(
+        Workflow,
+        verbose_name=_("workflow"),
+        on_delete=models.PROTECT,
+        related_name="datamed_families",
+    )
+
+    class Meta:
+        verbose_name = _("family workflow")
+        verbose_name_plural = _("family workflows")
+        ordering = ["family"]
+        # Created by the workflows app, which defined the model first.
+        db_table = "workflows_familyworkflow"
+
+    def __str__(self) -> str:
+        return f"{self.family} → {self.workflow}"
+
+    @classmethod
+    def workflow_for(cls, family: str) -> Workflow | None:
+        """The active workflow reviewing the family, or None."""
+        row = (
+            cls.objects.filter(family=family, workflow__active=True)
+            .select_related("workflow")
+            .first()
+        )
+        return row.workflow if row is not None else None
 
 
 class DatasetVersion(
@@ -208,10 +246,8 @@ class DatasetVersion(
     def revisions(self) -> Any:
         return self._revisions
 
-    def get_workflow(self) -> Any:
+    def get_workflow(self) -> Workflow | None:
         """The review workflow of this version's family (one per family)."""
-        from workflows.models import FamilyWorkflow
-
         return FamilyWorkflow.workflow_for(self.family)
 
     @property

@@ -40,7 +40,10 @@ def family_workflows_ensure(apps: Any, schema_editor: Any = None) -> None:
     workflow_task_model = apps.get_model("wagtailcore", "WorkflowTask")
     gate_model = apps.get_model("workflows", "QualityGateTask")
     approval_model = apps.get_model("workflows", "FourEyesApprovalTask")
-    family_model = apps.get_model("workflows", "FamilyWorkflow")
+    try:
+        family_model = apps.get_model("datasets", "FamilyWorkflow")
+    except LookupError:  # the state of workflows 0002, before the model moved
+        family_model = apps.get_model("workflows", "FamilyWorkflow")
 
     def type_of(model_name: str) -> Any:
         return content_type.objects.get_or_create(

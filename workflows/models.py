@@ -7,7 +7,6 @@
   author of its latest revision can never approve or reject. The rule is enforced
   on the task state itself, so every path (editor, dashboard, bulk action, API,
   command, shell) goes through it.
-- ``FamilyWorkflow``: which workflow reviews which data family.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.forms import TaskStateCommentForm
@@ -24,7 +23,6 @@ from wagtail.models import (
     AbstractGroupApprovalTask,
     Task,
     TaskState,
-    Workflow,
 )
 
 
@@ -258,32 +256,3 @@ class QualityGateTask(Task):
     class Meta:
         verbose_name = _("automatic quality gate")
         verbose_name_plural = _("automatic quality gates")
-
-
-class FamilyWorkflow(models.Model):
-    """The workflow that reviews a data family's versions (one per family)."""
-
-    family = models.CharField(_("data family"), max_length=40, unique=True)
-    workflow = models.ForeignKey(
-        Workflow,
-        verbose_name=_("workflow"),
-        on_delete=models.PROTECT,
-        related_name="datamed_families",
-    )
-
-    class Meta:
-        verbose_name = _("family workflow")
-        verbose_name_plural = _("family workflows")
-        ordering = ["family"]
-
-    def __str__(self) -> str:
-        return f"{self.family} → {self.workflow}"
-
-    @classmethod
-    def workflow_for(cls, family: str) -> Workflow | None:
-        row = (
-            cls.objects.filter(family=family, workflow__active=True)
-            .select_related("workflow")
-            .first()
-        )
-        return row.workflow if row is not None else None

@@ -112,7 +112,7 @@ def test_a_version_goes_through_the_gate_the_reviewers_and_is_published(
     declarant.get_by_role("link", name=SUBMIT).click()
     declarant.wait_for_url(REVIEW_URL)
     expect(status(declarant)).to_contain_text("Brouillon, non soumis")
-    from workflows.models import FamilyWorkflow
+    from datasets.models import FamilyWorkflow
 
     assert FamilyWorkflow.workflow_for("shortages") is not None, list(
         FamilyWorkflow.objects.values_list("family", "workflow__active")

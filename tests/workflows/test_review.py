@@ -21,12 +21,12 @@ from wagtail.models import ModelLogEntry, Revision, TaskState, WorkflowState
 from backoffice import roles
 from backoffice.exceptions import ApplicationError, InvalidTransition, PermissionRefused
 from datasets import permissions, selectors, services
-from datasets.models import DatasetVersion, ShortageRecord
+from datasets.models import DatasetVersion, FamilyWorkflow, ShortageRecord
 from tests.datasets.conftest import DOLIPRANE, HEADER, write_csv
 from tests.factories.datasets import DatasetVersionFactory
 from tests.factories.users import PASSWORD
 from workflows import services as review
-from workflows.models import FamilyWorkflow, FourEyesRefused
+from workflows.models import FourEyesRefused
 
 pytestmark = pytest.mark.django_db
 
