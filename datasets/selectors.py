@@ -7,8 +7,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from django.db.models import Count, Min, QuerySet
+from django.db.models import (
+    CharField,
+    Count,
+    Min,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Cast
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from wagtail.models import Revision, WorkflowState
 
 from datasets.families import get_family
 from datasets.messages import rule_label
@@ -16,6 +27,8 @@ from datasets.models import DatasetVersion, Issue, MatchDecision, ProblemRow, Up
 from datasets.permissions import user_families
 from datasets.pipeline.diff import diff_records
 from datasets.records import TO_REVIEW, record_model
+from referential_admin.matching import strengths_differ
+from referential_admin.selectors import match_labels_for_family
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -26,6 +39,14 @@ def uploads_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Uploa
     return Upload.objects.for_families(user_families(user)).select_related(
         "uploaded_by"
     )
+
+
+def version_visible_to(
+    user: AbstractBaseUser | AnonymousUser, pk: int
+) -> DatasetVersion:
+    """Version ``pk`` when the user's directorate owns its family; Http404
+    otherwise, whether it does not exist or belongs to another directorate."""
+    return get_object_or_404(versions_visible_to(user), pk=pk)
 
 
 def versions_visible_to(
@@ -217,9 +238,6 @@ def review_items(
     version: DatasetVersion, page: list[dict[str, Any]]
 ) -> list[ReviewItem]:
     """The queue's page with ranked candidates (computed for this page only)."""
-    from referential_admin.matching import strengths_differ
-    from referential_admin.selectors import match_labels_for_family
-
     if not page:
         return []
     labels = [row["label"] for row in page]
@@ -245,14 +263,6 @@ def review_items(
     ]
 
 
-def live_version(family: str) -> DatasetVersion | None:
-    """The version the family's current release shows, or None before any."""
-    from publications.models import Release
-
-    release = Release.objects.current(family)
-    return release.version if release is not None else None
-
-
 @dataclass(frozen=True)
 class ReviewStatus:
     """Where a version stands, for lists, panels and the review screen."""
@@ -269,10 +279,6 @@ def with_review_state(
     """Versions with what ``review_status`` reads, in a fixed number of queries
     for a whole listing: active workflow states (with their step), the date of an
     approved scheduled revision, the status of the last workflow."""
-    from django.db.models import CharField, OuterRef, Prefetch, Subquery
-    from django.db.models.functions import Cast
-    from wagtail.models import Revision, WorkflowState
-
     object_id = Cast(OuterRef("pk"), output_field=CharField())
     revisions = Revision.objects.filter(
         base_content_type_id=DatasetVersion().get_base_content_type().pk,
@@ -306,8 +312,6 @@ def review_status(version: DatasetVersion) -> ReviewStatus:
     """The version's stage: cleaning, draft, under review (and at which step),
     changes requested, approved for a date, published or withdrawn. Reads the
     annotations of ``with_review_state`` when present."""
-    from wagtail.models import WorkflowState
-
     if version.status in (
         DatasetVersion.Status.PENDING,
         DatasetVersion.Status.CLEANING,
@@ -348,24 +352,6 @@ def review_status(version: DatasetVersion) -> ReviewStatus:
         _("Under review at the step “%(task)s”") % {"task": task},
         task=task,
     )
-
-
-def comparison_baseline(version: DatasetVersion) -> tuple[DatasetVersion | None, bool]:
-    """What a version is compared with: the live release's version, else the
-    previous cleaned version of the family. The flag says whether it is live."""
-    live = live_version(version.family)
-    if live is not None and live.pk != version.pk:
-        return live, True
-    previous = (
-        DatasetVersion.objects.filter(
-            family=version.family,
-            status=DatasetVersion.Status.DRAFT,
-            number__lt=version.number,
-        )
-        .order_by("-number")
-        .first()
-    )
-    return previous, False
 
 
 def _records_frame(version: DatasetVersion, columns: list[str]) -> pd.DataFrame:

@@ -29,5 +29,4 @@ urlpatterns = [
     ),
     path("version/<int:pk>/appariement/", views.review_view, name="datasets_review"),
     path("version/<int:pk>/reapparier/", views.rematch_view, name="datasets_rematch"),
-    path("version/<int:pk>/ecarts/", views.diff_view, name="datasets_diff"),
 ]

@@ -28,7 +28,6 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.views import generic
-from wagtail.snippets.views import snippets as snippet_views
 
 from backoffice.exceptions import ApplicationError, PermissionRefused
 from datasets import exports, permissions, records, selectors, services
@@ -36,6 +35,7 @@ from datasets.families import get_family
 from datasets.forms import ENCODINGS, MappingForm, ReadingForm, UploadForm
 from datasets.models import DatasetVersion, MappingProfile, MatchDecision, Upload
 from datasets.pipeline.mapping import MappingSpec, unresolved_values
+from referential_admin.selectors import speciality_search
 from tasks.models import JobRun
 
 PROBLEMS_PER_PAGE = 50
@@ -54,7 +54,7 @@ def _upload(request: HttpRequest, pk: int) -> Upload:
 
 def _version(request: HttpRequest, pk: int) -> DatasetVersion:
     _require(request, "datasets.view_datasetversion")
-    return get_object_or_404(selectors.versions_visible_to(request.user), pk=pk)
+    return selectors.version_visible_to(request.user, pk)
 
 
 class UploadIndexView(generic.IndexView):
@@ -69,53 +69,6 @@ class UploadIndexView(generic.IndexView):
         if not permissions.upload_families(self.request.user):
             return None
         return reverse("datasets_upload_create")
-
-
-class VersionIndexView(snippet_views.IndexView):
-    """Versions of the user's families; a version starts with an upload."""
-
-    add_item_label = _lazy("Upload an extract")
-
-    def get_base_queryset(self) -> Any:
-        return selectors.with_review_state(
-            selectors.versions_visible_to(self.request.user).select_related("upload")
-        )
-
-    def get_add_url(self) -> str | None:
-        if not permissions.upload_families(self.request.user):
-            return None
-        return reverse("datasets_upload_create")
-
-
-class VersionEditView(snippet_views.EditView):
-    """Wagtail's editor of a version (note for reviewers, publication date),
-    whose "submit" goes through the review service like every other path."""
-
-    def submit_action(self) -> HttpResponse | None:
-        from workflows.services import version_submit
-
-        try:
-            version_submit(version=self.object, user=self.request.user)
-        except ApplicationError as exc:
-            raise PermissionDenied(exc.message) from exc
-        return None
-
-
-class VersionDeleteView(snippet_views.DeleteView):
-    """Deletes only drafts never submitted, with their records (service)."""
-
-    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
-        super().setup(request, *args, **kwargs)
-        if not self.permission_policy.user_has_permission_for_instance(
-            request.user, "delete", self.object
-        ):
-            raise PermissionDenied
-
-    def delete_action(self) -> None:
-        try:
-            services.version_delete(version=self.object, user=self.request.user)
-        except ApplicationError as exc:
-            raise PermissionDenied(exc.message) from exc
 
 
 class MappingProfileIndexView(generic.IndexView):
@@ -518,8 +471,6 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     found: list[Any] = []
     if query:
-        from referential_admin.selectors import speciality_search
-
         found = list(speciality_search(query)[:15])
     locked_reason = permissions.version_edit_error(version)
     return TemplateResponse(
@@ -589,38 +540,3 @@ def rematch_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("datasets_review", version.pk)
     messages.success(request, _("New matching started."))
     return redirect("jobs:inspect", run.pk)
-
-
-def diff_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Rows added, removed and changed against the live release (or the previous
-    version while nothing is published)."""
-    version = _version(request, pk)
-    baseline, is_live = selectors.comparison_baseline(version)
-    diff = selectors.version_diff(version, baseline)
-    live = selectors.live_version(version.family)
-    return TemplateResponse(
-        request,
-        "datasets/diff.html",
-        {
-            "version": version,
-            "baseline": baseline,
-            "is_live": is_live,
-            "itself_live": live is not None and live.pk == version.pk,
-            # Publishing would withdraw every declaration now published.
-            "withdraws_all": bool(
-                is_live
-                and baseline is not None
-                and baseline.rows_loaded
-                and len(diff["removed"]) >= baseline.rows_loaded
-            ),
-            "diff": diff,
-            "columns": selectors.summary_columns(version.family),
-            "added": selectors.records_sample(version, diff["added"]),
-            "changed": selectors.records_sample(version, diff["changed"]),
-            "removed": (
-                selectors.records_sample(baseline, diff["removed"]) if baseline else []
-            ),
-            "page_title": _("Changes – %(version)s") % {"version": version},
-            "header_icon": "history",
-        },
-    )

@@ -1,3 +1,6 @@
+"""The datasets in the admin: their screens' URLs, the upload menu item, the
+audit trail's actions and the versions' permission policy."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,13 +17,6 @@ from datasets.permissions import DatasetVersionPermissionPolicy, upload_families
 register_permission_policy(
     DatasetVersion, DatasetVersionPermissionPolicy(DatasetVersion)
 )
-
-from datasets.viewsets import DatasetsViewSetGroup  # noqa: E402
-
-
-@hooks.register("register_admin_viewset")
-def register_datasets_viewsets() -> Any:
-    return DatasetsViewSetGroup()
 
 
 @hooks.register("register_admin_urls")
@@ -64,15 +60,3 @@ def register_datasets_log_actions(actions: Any) -> None:
     actions.register_action(
         "datamed.match", _("Match decision"), _("Medicine matched by hand")
     )
-
-
-@hooks.register("construct_snippet_action_menu")
-def remove_publish_actions(menu_items: list[Any], request: Any, context: Any) -> None:
-    """A version is published by the last approval of its review, never from the
-    editor (the permission policy refuses the action too)."""
-    if context.get("model") is DatasetVersion:
-        menu_items[:] = [
-            item
-            for item in menu_items
-            if item.name not in ("action-publish", "action-unpublish")
-        ]

@@ -1,5 +1,7 @@
 """``WAGTAIL_FINISH_WORKFLOW_ACTION``. Wagtail imports it while defining its own
-models, so this module imports nothing at load time."""
+models, before any app's models exist: this module imports nothing at load time,
+and its function imports what it needs when it runs (the only function-local
+imports of the project's apps, forced by that order)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ def workflow_finish(workflow_state: Any, user: Any = None) -> None:
     from wagtail.workflows import publish_workflow_state
 
     from datasets.models import DatasetVersion
+    from workflows.services import release_if_live
 
     obj = workflow_state.content_object
     if isinstance(obj, DatasetVersion):
@@ -53,14 +56,3 @@ def workflow_finish(workflow_state: Any, user: Any = None) -> None:
         release_if_live(obj.pk, user)
         return
     publish_workflow_state(workflow_state, user=user)
-
-
-def release_if_live(version_id: int, user: Any) -> None:
-    """A version Wagtail has just published becomes its family's current release
-    (in the same transaction); a scheduled one waits for its date."""
-    from datasets.models import DatasetVersion
-    from publications.services import release_publish
-
-    version = DatasetVersion.objects.get(pk=version_id)
-    if version.live:
-        release_publish(version=version, user=user)

@@ -25,6 +25,9 @@ from wagtail.models import (
     TaskState,
 )
 
+from datasets.models import DatasetVersion
+from workflows.gate import quality_gate_reasons
+
 
 class FourEyesRefused(PermissionDenied):
     """Raised when the person who prepared a version tries to decide on it."""
@@ -188,15 +191,11 @@ class FourEyesApprovalTask(AbstractGroupApprovalTask):
         """A dataset version is locked for everybody while it waits (reviewers
         decide, they do not edit); a page, as in Wagtail, for non-reviewers only,
         so that its reviewers find the decision buttons in the page editor."""
-        from datasets.models import DatasetVersion
-
         if isinstance(obj, DatasetVersion):
             return True
         return not (user.is_superuser or self.user_in_groups(user))
 
     def user_can_access_editor(self, obj: Any, user: Any) -> bool:
-        from datasets.models import DatasetVersion
-
         if isinstance(obj, DatasetVersion):
             return False
         return bool(user.is_superuser or self.user_in_groups(user))
@@ -223,8 +222,6 @@ class QualityGateTask(Task):
     with the reasons (blocking issues, too many medicines not matched)."""
 
     def start(self, workflow_state: Any, user: Any = None) -> TaskState:
-        from workflows.services import quality_gate_reasons
-
         task_state = super().start(workflow_state, user=user)
         version = workflow_state.content_object
         reasons = quality_gate_reasons(version)

@@ -11,10 +11,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.models import Task, TaskState, WorkflowState
 
+from backoffice.roles import sees_every_family
 from datasets.families import FAMILIES, get_family
 from datasets.models import DatasetVersion
 from datasets.permissions import version_edit_error
-from datasets.selectors import review_status, versions_visible_to
+from datasets.selectors import (
+    review_status,
+    version_diff,
+    versions_visible_to,
+    with_review_state,
+)
+from publications.aggregates import aggregate_tables
+from publications.disclosure import TOTAL
+from publications.selectors import live_version
+from workflows.gate import quality_gate_reasons
 from workflows.models import FourEyesApprovalTask
 
 if TYPE_CHECKING:
@@ -137,9 +147,6 @@ def _steps(state: WorkflowState) -> list[Any]:
 
 def review_panel(version: DatasetVersion, user: User) -> ReviewPanel:
     """The version's review as this user sees it, with the actions offered."""
-    from backoffice.roles import sees_every_family
-    from workflows.services import quality_gate_reasons
-
     version = DatasetVersion.objects.select_related("upload").get(pk=version.pk)
     state = version.current_workflow_state
     history = review_history(version)
@@ -208,6 +215,75 @@ def is_reviewer(user: User) -> bool:
     ).exists()
 
 
+# -- Comparison with what is published -------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    """A version against what it is compared with (the review screen shows the
+    counts, the diff screen the rows)."""
+
+    version: DatasetVersion
+    baseline: DatasetVersion | None
+    #: The baseline is the version of the family's current release.
+    is_live: bool
+    #: The compared version is itself the current release's.
+    itself_live: bool
+    diff: dict[str, Any]
+
+    @property
+    def withdraws_all(self) -> bool:
+        """Publishing would withdraw every declaration now published."""
+        baseline = self.baseline
+        return bool(
+            self.is_live
+            and baseline is not None
+            and baseline.rows_loaded
+            and len(self.diff["removed"]) >= baseline.rows_loaded
+        )
+
+
+def comparison_baseline(
+    version: DatasetVersion, *, fallback_to_previous: bool = True
+) -> tuple[DatasetVersion | None, bool]:
+    """What a version is compared with: the live release's version, else (with
+    ``fallback_to_previous``) the previous cleaned version of the family. The
+    flag says whether the baseline is live."""
+    live = live_version(version.family)
+    if live is not None and live.pk != version.pk:
+        return live, True
+    if not fallback_to_previous:
+        return None, False
+    previous = (
+        DatasetVersion.objects.filter(
+            family=version.family,
+            status=DatasetVersion.Status.DRAFT,
+            number__lt=version.number,
+        )
+        .order_by("-number")
+        .first()
+    )
+    return previous, False
+
+
+def version_comparison(
+    version: DatasetVersion, *, fallback_to_previous: bool = True
+) -> Comparison:
+    """The rows a version adds, removes and changes against its baseline (see
+    ``comparison_baseline``), by natural key."""
+    baseline, is_live = comparison_baseline(
+        version, fallback_to_previous=fallback_to_previous
+    )
+    live = live_version(version.family)
+    return Comparison(
+        version=version,
+        baseline=baseline,
+        is_live=is_live,
+        itself_live=live is not None and live.pk == version.pk,
+        diff=version_diff(version, baseline),
+    )
+
+
 # -- Disclosure preview ----------------------------------------------------------------
 
 
@@ -233,9 +309,6 @@ def disclosure_preview(version: DatasetVersion, sample: int = 12) -> DisclosureP
     declarations concern no patient), else only the family's aggregates, with the
     disclosure control that publication applies (small counts and the cells that
     would let them be recomputed shown as "< threshold")."""
-    from publications.aggregates import aggregate_tables
-    from publications.disclosure import TOTAL
-
     schema = get_family(version.family)
     preview = DisclosurePreview(
         row_level=schema.row_level,
@@ -350,8 +423,6 @@ def pages_awaiting(user: User, limit: int = 10) -> list[Any]:
 def versions_of(user: User, limit: int = 10) -> QuerySet[DatasetVersion]:
     """The versions this user uploaded or created, newest first."""
     from django.db.models import Q
-
-    from datasets.selectors import with_review_state
 
     return with_review_state(
         DatasetVersion.objects.filter(Q(created_by=user) | Q(upload__uploaded_by=user))

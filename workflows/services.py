@@ -15,66 +15,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
-from wagtail.models import TaskState, WorkflowState
+from wagtail.models import Revision, TaskState, WorkflowState
 
 from backoffice.exceptions import ApplicationError, InvalidTransition, PermissionRefused
-from datasets.families import get_family
+from backoffice.roles import sees_every_family
 from datasets.models import DatasetVersion
 from datasets.permissions import family_check, version_edit_error
+from publications.services import release_publish
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-
-def percent(share: float, digits: int) -> str:
-    """A share as a French percentage: "75,6 %" (narrow no-break space)."""
-    return f"{share * 100:.{digits}f}".replace(".", ",") + "\u202f%"
-
-
-def gate_criteria(family: str) -> str:
-    """The automatic gate's rule for this family, in a sentence."""
-    schema = get_family(family)
-    if schema.medicine is None:
-        return _("no blocking issue")
-    rule = _(
-        "no blocking issue, and at most %(threshold)s of rows naming a medicine "
-        "that is not matched"
-    )
-    return rule % {"threshold": percent(schema.unmatched_threshold, 0)}
-
-
-def quality_gate_reasons(version: DatasetVersion) -> list[str]:
-    """Why the automatic quality gate sends the version back (empty: it passes)."""
-    version = DatasetVersion.objects.get(pk=version.pk)
-    if version.status != DatasetVersion.Status.DRAFT:
-        return [_("The version has not been cleaned successfully.")]
-    reasons = []
-    if version.blocking_issues:
-        reasons.append(
-            _(
-                "%(count)s blocking issues remain: see the quality report, correct "
-                "the source file or the mapping and clean again."
-            )
-            % {"count": version.blocking_issues}
-        )
-    schema = get_family(version.family)
-    if schema.medicine is not None:
-        rate = version.unmatched_rate
-        if rate > schema.unmatched_threshold:
-            reasons.append(
-                _(
-                    "%(rate)s of the rows name a medicine not matched to the "
-                    "referential (at most %(threshold)s allowed): decide them in the "
-                    "match review queue."
-                )
-                % {
-                    "rate": percent(rate, 1),
-                    "threshold": percent(schema.unmatched_threshold, 0),
-                }
-            )
-    if version.rows_loaded == 0:
-        reasons.append(_("The version has no row to publish."))
-    return reasons
 
 
 def _refuse(exc: Exception) -> ApplicationError:
@@ -198,8 +148,6 @@ def version_decide(
 
 def version_cancel(*, version: DatasetVersion, user: User) -> None:
     """Withdraw the version from review (its submitter, or the Data Office)."""
-    from backoffice.roles import sees_every_family
-
     family_check(user, version.family)
     version = _fresh(version)
     state = version.current_workflow_state
@@ -218,10 +166,6 @@ def version_cancel(*, version: DatasetVersion, user: User) -> None:
 def publish_scheduled() -> int:
     """Publish the approved revisions whose date has come (periodic job).
     Returns how many were published."""
-    from wagtail.models import Revision
-
-    from workflows.finish import release_if_live
-
     dataset_type = DatasetVersion().get_base_content_type()
     due = Revision.objects.filter(approved_go_live_at__lte=timezone.now()).order_by(
         "approved_go_live_at"
@@ -245,3 +189,11 @@ def publish_scheduled() -> int:
                 release_if_live(int(locked.object_id), None)
             count += 1
     return count
+
+
+def release_if_live(version_id: int, user: Any) -> None:
+    """A version Wagtail has just published becomes its family's current release
+    (in the same transaction); a scheduled one waits for its date."""
+    version = DatasetVersion.objects.get(pk=version_id)
+    if version.live:
+        release_publish(version=version, user=user)

@@ -8,7 +8,11 @@ from django.http import HttpRequest
 from django.urls import include, path
 from wagtail import hooks
 
+from datasets.models import DatasetVersion
 from workflows.panels import AwaitingMyReviewPanel, MyVersionsPanel
+from workflows.selectors import is_reviewer
+from workflows.views.diff import diff_view
+from workflows.viewsets import DatasetsViewSetGroup
 
 #: Wagtail's own workflow panels, replaced by ours (which name the family, the
 #: step and the four-eyes rule).
@@ -18,19 +22,38 @@ REPLACED_PANELS = {
 }
 
 
+@hooks.register("register_admin_viewset")
+def register_datasets_viewsets() -> Any:
+    return DatasetsViewSetGroup()
+
+
 @hooks.register("register_admin_urls")
 def register_review_urls() -> list[Any]:
-    return [path("validation/", include("workflows.urls"))]
+    return [
+        path("validation/", include("workflows.urls")),
+        # The comparison screen keeps its address among the datasets' screens.
+        path("donnees/version/<int:pk>/ecarts/", diff_view, name="datasets_diff"),
+    ]
 
 
 @hooks.register("construct_homepage_panels")
 def add_review_panels(request: HttpRequest, panels: list[Any]) -> None:
     panels[:] = [p for p in panels if getattr(p, "name", "") not in REPLACED_PANELS]
-    from workflows.selectors import is_reviewer
-
     if request.user.has_perm("datasets.view_datasetversion") and is_reviewer(
         request.user  # type: ignore[arg-type]
     ):
         panels.append(AwaitingMyReviewPanel(request))
     if request.user.has_perm("datasets.add_upload"):
         panels.append(MyVersionsPanel(request))
+
+
+@hooks.register("construct_snippet_action_menu")
+def remove_publish_actions(menu_items: list[Any], request: Any, context: Any) -> None:
+    """A version is published by the last approval of its review, never from the
+    editor (the permission policy refuses the action too)."""
+    if context.get("model") is DatasetVersion:
+        menu_items[:] = [
+            item
+            for item in menu_items
+            if item.name not in ("action-publish", "action-unpublish")
+        ]

@@ -45,6 +45,7 @@ from tests.datasets.conftest import (
     write_csv,
 )
 from tests.referential_admin.conftest import cut_snapshot
+from workflows.selectors import comparison_baseline
 
 pytestmark = pytest.mark.django_db
 
@@ -516,7 +517,7 @@ def test_the_diff_counts_rows_added_removed_and_changed_by_natural_key(
     first = ingest(write_csv(tmp_path / "a.csv", HEADER + ROWS))
     changed = ROWS.replace("21-3;fermé", "21-3;ouvert").replace("21-4", "21-5")
     second = ingest(write_csv(tmp_path / "b.csv", HEADER + changed))
-    baseline, is_live = selectors.comparison_baseline(second)
+    baseline, is_live = comparison_baseline(second)
     assert baseline == first and not is_live
     diff = selectors.version_diff(second, baseline)
     assert len(diff["added"]) == 1 and len(diff["removed"]) == 1

@@ -14,8 +14,8 @@ from wagtail.models import ModelLogEntry
 
 from backoffice.exceptions import ApplicationError, InvalidTransition, PermissionRefused
 from datasets.models import DatasetVersion
-from datasets.selectors import live_version
 from publications.models import Release
+from publications.selectors import live_version
 from publications.services import release_publish, release_rollback
 from tests.workflows.test_review import MATCHED_ROWS, ingest, login
 from workflows import services as review

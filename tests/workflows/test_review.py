@@ -22,6 +22,7 @@ from backoffice import roles
 from backoffice.exceptions import ApplicationError, InvalidTransition, PermissionRefused
 from datasets import permissions, selectors, services
 from datasets.models import DatasetVersion, FamilyWorkflow, ShortageRecord
+from publications.selectors import live_version
 from tests.datasets.conftest import DOLIPRANE, HEADER, write_csv
 from tests.factories.datasets import DatasetVersionFactory
 from tests.factories.users import PASSWORD
@@ -81,7 +82,7 @@ def test_a_shortage_extract_goes_from_upload_to_publication(
     version = ingest(tmp_path, MATCHED_ROWS, declarant)
     assert version.live is False and version.get_latest_revision().user == declarant
     assert selectors.review_status(version).code == "draft"
-    assert selectors.live_version("shortages") is None
+    assert live_version("shortages") is None
 
     mail.outbox.clear()
     state = review.version_submit(
@@ -107,7 +108,7 @@ def test_a_shortage_extract_goes_from_upload_to_publication(
     state.refresh_from_db()
     assert state.status == WorkflowState.STATUS_APPROVED
     assert version.live is True and version.note == "Extrait mensuel"
-    assert selectors.live_version("shortages") == version
+    assert live_version("shortages") == version
     assert selectors.review_status(version).code == "published"
     # The submitter hears of the approval.
     assert [m.to for m in mail.outbox] == [[declarant.email]]

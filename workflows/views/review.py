@@ -20,8 +20,11 @@ from django.views.decorators.http import require_POST
 from backoffice.exceptions import ApplicationError
 from datasets import selectors as dataset_selectors
 from datasets.families import get_family
-from datasets.views import _version
+from datasets.models import DatasetVersion, MappingProfile, Upload
+from datasets.permissions import version_edit_error
 from workflows import selectors, services
+from workflows.gate import gate_criteria
+from workflows.views.access import version_or_404
 
 
 def _review_response(
@@ -34,9 +37,11 @@ def _review_response(
 ) -> HttpResponse:
     schema = get_family(version.family)
     draft = version.status == version.Status.DRAFT
-    live = dataset_selectors.live_version(version.family)
-    baseline = live if live is not None and live.pk != version.pk else None
-    diff = dataset_selectors.version_diff(version, baseline) if draft else None
+    comparison = (
+        selectors.version_comparison(version, fallback_to_previous=False)
+        if draft
+        else None
+    )
     return TemplateResponse(
         request,
         "workflows/review.html",
@@ -44,11 +49,11 @@ def _review_response(
             "version": version,
             "schema": schema,
             "panel": selectors.review_panel(version, request.user),  # type: ignore[arg-type]
-            "gate_criteria": services.gate_criteria(version.family),
+            "gate_criteria": gate_criteria(version.family),
             "report": dataset_selectors.quality_report(version) if draft else None,
             "left_out": dataset_selectors.left_out_reasons(version),
-            "diff": diff,
-            "baseline": baseline,
+            "diff": comparison.diff if comparison else None,
+            "baseline": comparison.baseline if comparison else None,
             "disclosure": selectors.disclosure_preview(version) if draft else None,
             "reclean": _reclean_choices(request, version),
             "decide_error": decide_error,
@@ -68,14 +73,11 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything a reviewer needs to decide: status and steps, the note, the
     numbers of the quality report, changes against the live release, the match
     decisions, what publication will suppress, and the downloads."""
-    return _review_response(request, _version(request, pk))
+    return _review_response(request, version_or_404(request, pk))
 
 
 def _reclean_choices(request: HttpRequest, version: Any) -> dict[str, Any] | None:
     """Uploads and mapping versions a correction may use, when one is allowed."""
-    from datasets.models import MappingProfile, Upload
-    from datasets.permissions import version_edit_error
-
     if not request.user.has_perm("datasets.change_datasetversion"):
         return None
     if version_edit_error(version) is not None and version.status != "failed":
@@ -97,7 +99,7 @@ def _back(pk: int) -> HttpResponse:
 @require_POST
 def submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Submit the version (with its note), or resume after changes."""
-    version = _version(request, pk)
+    version = version_or_404(request, pk)
     note = request.POST.get("note")
     try:
         state = services.version_submit(
@@ -130,7 +132,7 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve the current step (the last one with an optional publication date),
     or request changes with a comment. A refusal shows the screen again with the
     comment kept."""
-    version = _version(request, pk)
+    version = version_or_404(request, pk)
     action = request.POST.get("action", "")
     comment = request.POST.get("comment", "")
     publish_at = None
@@ -163,11 +165,9 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _decision_message(version: Any, task_state: Any) -> str:
-    from datasets.selectors import review_status
-
     if task_state.status == task_state.STATUS_REJECTED:
         return _("Changes requested: the submitter has been told.")
-    status = review_status(version.__class__.objects.get(pk=version.pk))
+    status = dataset_selectors.review_status(DatasetVersion.objects.get(pk=version.pk))
     if status.code == "published":
         return _("Approved: the version is published.")
     if status.code == "scheduled":
@@ -182,7 +182,7 @@ def _decision_message(version: Any, task_state: Any) -> str:
 @require_POST
 def cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Withdraw the version from review."""
-    version = _version(request, pk)
+    version = version_or_404(request, pk)
     try:
         services.version_cancel(
             version=version,
