@@ -18,9 +18,16 @@ from django.conf import settings
 from django.db import connection
 
 from backoffice import roles
+from tests import realdata
 from tests.factories.users import UserFactory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Unpack the bundled real files once per session (see ``tests.realdata``)."""
+    realdata.unpack()
+
 
 PERSONA_GROUPS = {
     "inspection_declarant": roles.INSPECTION_DECLARANTS,

@@ -1,5 +1,5 @@
-"""Extract files for the datasets tests: the shared real shortage files and small
-hand-made ones."""
+"""Extract files for the datasets tests: the real shortage files (bundled, see
+``tests.realdata``) and small hand-made ones."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.referential_admin.conftest import SHARED, cut_snapshot
+from tests.realdata import REAL_BDPM, REAL_SHORTAGES, require
+from tests.referential_admin.conftest import cut_snapshot
 
-REAL_SHORTAGES = SHARED / "data" / "real" / "shortages"
-REAL_BDPM = SHARED / "data" / "real" / "bdpm"
 DISPOMED_CSV = REAL_SHORTAGES / "dispomed_big_table_for_import.csv"
 DISPOMED_XLSX = REAL_SHORTAGES / "dispomed_0E0F1000.xls"
 SCRAPE_2021 = REAL_SHORTAGES / "ansm_liste_ruptures_scrape_2021-04-05.json"
@@ -25,9 +24,8 @@ SMALL_REFERENTIAL = ["60234100", "69309629", "61266250"]
 
 @pytest.fixture(scope="session")
 def real_shortages() -> Path:
-    """The shared real shortage files; their absence is a failure, not a skip."""
-    if not DISPOMED_CSV.is_file():
-        pytest.fail(f"The real shortage files are missing from {REAL_SHORTAGES}.")
+    """The real shortage files; their absence is a failure, not a skip."""
+    require(DISPOMED_CSV, DISPOMED_XLSX, SCRAPE_2021, SCRAPE_2024, BDPM_DISPO)
     return REAL_SHORTAGES
 
 

@@ -93,15 +93,12 @@ def demo(settings: Any, tmp_path: Any) -> None:
     from django.core.management import call_command
 
     from referential_admin import demo as referential_demo
-    from tests.referential_admin.conftest import SHARED
+    from tests.realdata import REAL, require
 
-    real = SHARED / "data" / "real"
-    for path in (
-        real / "shortages" / "dispomed_big_table_for_import.csv",
-        real / "bdpm" / "CIS_CIP_Dispo_Spec.txt",
-    ):
-        if not path.is_file():
-            pytest.fail(f"{path} is missing: set DATAMED_SHARED_DIR.")
+    require(
+        REAL / "shortages" / "dispomed_big_table_for_import.csv",
+        REAL / "bdpm" / "CIS_CIP_Dispo_Spec.txt",
+    )
     settings.MEDIA_ROOT = tmp_path / "media"
     call_command("create_demo_users")
     # Only the referential's demo: the datasets demo would take version 1.

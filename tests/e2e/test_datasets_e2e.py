@@ -21,15 +21,15 @@ from playwright.sync_api import expect
 
 from datasets.models import DatasetVersion, ShortageRecord, Upload
 from tests.e2e.conftest import screenshot
-from tests.referential_admin.conftest import SHARED
+from tests.realdata import REAL
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-DISPOMED = SHARED / "data" / "real" / "shortages" / "dispomed_big_table_for_import.csv"
-BDPM_AVAILABILITY = SHARED / "data" / "real" / "bdpm" / "CIS_CIP_Dispo_Spec.txt"
+DISPOMED = REAL / "shortages" / "dispomed_big_table_for_import.csv"
+BDPM_AVAILABILITY = REAL / "bdpm" / "CIS_CIP_Dispo_Spec.txt"
 UPLOAD_URL = re.compile(r".*/admin/donnees/depot/(\d+)/$")
 VERSION_URL = re.compile(r".*/admin/donnees/version/(\d+)/$")
 ACCEPT_ALL = "Accepter pour toutes les valeurs identiques"

@@ -1,17 +1,15 @@
-"""The real BDPM files of the shared folder, and small snapshots cut from them."""
+"""The real BDPM files (bundled, see ``tests.realdata``), and small snapshots cut
+from them."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(
-    os.environ.get("DATAMED_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared")
-)
-REAL_BDPM = SHARED / "data" / "real" / "bdpm"
+from tests.realdata import REAL_BDPM, require
+
 STANDARD_FILES = (
     "CIS_bdpm.txt",
     "CIS_CIP_bdpm.txt",
@@ -48,12 +46,8 @@ def cut_snapshot(
 
 @pytest.fixture(scope="session")
 def real_bdpm_dir() -> Path:
-    """The shared real BDPM files; their absence is a failure, not a skip."""
-    if not (REAL_BDPM / "CIS_bdpm.txt").is_file():
-        pytest.fail(
-            f"The real BDPM files are missing from {REAL_BDPM}: set DATAMED_SHARED_DIR "
-            "to the project's shared folder."
-        )
+    """The real BDPM files; their absence is a failure, not a skip."""
+    require(*(REAL_BDPM / name for name in STANDARD_FILES))
     return REAL_BDPM
 
 

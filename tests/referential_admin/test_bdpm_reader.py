@@ -1,7 +1,7 @@
 """Tests of referential_admin.bdpm (pure pandas readers, no Django, no database).
 
-Real-file tests use the public BDPM snapshot under ``shared/data/real/bdpm`` (override
-the ``shared`` folder with the ``DATAMED_SHARED_DIR`` environment variable).
+Real-file tests use the public BDPM snapshot bundled with the tests (see
+``tests.realdata``).
 Reading the whole folder (10 files, about 20 MB) took about 0.6-0.9 s on the 2-core
 development machine; this is reported, not asserted (no timed tests).
 """
@@ -37,7 +37,7 @@ from tests.referential_admin.conftest import REAL_BDPM
 
 RSQUO = "\u2019"  # right single quotation mark, byte 0x92 in windows-1252
 BDPM_DIR = REAL_BDPM
-# The shared real files are part of the test environment: missing, they fail.
+# The real files are part of the test environment: missing, they fail.
 needs_real_data = pytest.mark.usefixtures("real_bdpm_dir")
 
 

@@ -1,8 +1,7 @@
 """Tests of referential_admin.matching (pure pandas/rapidfuzz, no Django, no database).
 
-The last tests use the public BDPM snapshot under ``shared/data/real/bdpm`` (override
-the ``shared`` folder with the ``DATAMED_SHARED_DIR`` environment variable) and a
-seeded labelled set from ``bench.labelled_set``.
+The last tests use the public BDPM snapshot bundled with the tests (see
+``tests.realdata``) and a seeded labelled set from ``bench.labelled_set``.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from referential_admin.matching import (
 from tests.referential_admin.conftest import REAL_BDPM
 
 BDPM_DIR = REAL_BDPM
-# The shared real files are part of the test environment: missing, they fail.
+# The real files are part of the test environment: missing, they fail.
 needs_real_data = pytest.mark.usefixtures("real_bdpm_dir")
 
 SPECIALITIES = pd.DataFrame(

@@ -1,7 +1,7 @@
 """Reading raw extracts: format detection by content, strings everywhere, refusals.
 
-Real-file tests read the shared folder (``shared/data/real``, override with the
-``DATAMED_SHARED_DIR`` environment variable); small cases are written by hand.
+Real-file tests read the bundled real files (see ``tests.realdata``); small cases are
+written by hand.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
-import os
 import zipfile
 from pathlib import Path
 
@@ -26,11 +25,8 @@ from datasets.pipeline.read import (
     read_table,
     sniff,
 )
+from tests.realdata import REAL, require
 
-SHARED = Path(
-    os.environ.get("DATAMED_SHARED_DIR", Path(__file__).resolve().parents[4] / "shared")
-)
-REAL = SHARED / "data" / "real"
 DISPOMED_CSV = REAL / "shortages" / "dispomed_big_table_for_import.csv"
 DISPOMED_XLS = REAL / "shortages" / "dispomed_0E0F1000.xls"
 DISPO_SPEC = REAL / "bdpm" / "CIS_CIP_Dispo_Spec.txt"
@@ -74,10 +70,8 @@ def assert_all_str(frame: pd.DataFrame) -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def _real_files() -> None:
-    """The shared real files must be there; their absence is a failure."""
-    for path in (DISPOMED_CSV, DISPOMED_XLS, DISPO_SPEC, ANSM_2024, ANSM_2021):
-        if not path.is_file():
-            pytest.fail(f"{path} is missing: set DATAMED_SHARED_DIR.")
+    """The real files must be there; their absence is a failure."""
+    require(DISPOMED_CSV, DISPOMED_XLS, DISPO_SPEC, ANSM_2024, ANSM_2021)
 
 
 # Real files ------------------------------------------------------------------
