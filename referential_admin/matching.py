@@ -139,6 +139,18 @@ _G_TO_MG = tuple(
 
 _Rules = tuple[tuple[str, str], ...]
 
+_THOUSANDS: tuple[str, _Rules] = (
+    "[0-9] [0-9]{3}",
+    (
+        (
+            r"(^|[ /])([0-9]{1,3}) ([0-9]{3}) ([0-9]{3}) ([0-9]{3})\b",
+            r"\1\2\3\4\5",
+        ),
+        (r"(^|[ /])([0-9]{1,3}) ([0-9]{3}) ([0-9]{3})\b", r"\1\2\3\4"),
+        (r"(^|[ /])([0-9]{1,3}) ([0-9]{3})\b", r"\1\2\3"),
+    ),
+)
+
 # Ordered groups of (pattern, replacement) rules, applied after lower case + NFKD.
 # A group runs only on values matching its guard (None: all values); every rule of a
 # group can only match where its guard matches. Patterns avoid look-arounds and
@@ -214,17 +226,7 @@ _STEPS: tuple[tuple[str | None, _Rules], ...] = (
         r"[0-9]\.[0-9]*0\b",
         ((r"([0-9]\.[0-9]*[1-9])0+\b", r"\1"), (r"([0-9])\.0+\b", r"\1")),
     ),
-    (
-        "[0-9] [0-9]{3}",
-        (
-            (
-                r"(^|[ /])([0-9]{1,3}) ([0-9]{3}) ([0-9]{3}) ([0-9]{3})\b",
-                r"\1\2\3\4\5",
-            ),
-            (r"(^|[ /])([0-9]{1,3}) ([0-9]{3}) ([0-9]{3})\b", r"\1\2\3\4"),
-            (r"(^|[ /])([0-9]{1,3}) ([0-9]{3})\b", r"\1\2\3"),
-        ),
-    ),
+    _THOUSANDS,
     (
         r"mcg|microg|\bug\b|milligr|millil|\bmls\b|[0-9] gr|[0-9] litre|\bu i\b|\biu\b"
         r"|unites internationales",
@@ -238,6 +240,9 @@ _STEPS: tuple[tuple[str | None, _Rules], ...] = (
         ),
     ),
     (r"[0-9] g\b", (*_G_TO_MG, ("~", ""))),
+    # Grams in milligrams may now follow a number ("1 0,5 g" -> "1 500 mg"):
+    # grouped again, so that a normalised label normalises to itself.
+    _THOUSANDS,
     (
         "/",
         (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bench.labelled_set import (
@@ -237,6 +237,9 @@ _TEXT = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_TEXT, min_size=1, max_size=20))
+# Found by this test: grams turned into milligrams after a number ("1 500 mg")
+# were grouped as thousands only when normalised a second time.
+@example(["0:0,5 g", "1 0,5 g"])
 def test_normalise_series_equals_label_and_is_idempotent(texts: list[str]) -> None:
     vectorised = normalise_series(pd.Series(texts, dtype=object)).tolist()
     assert vectorised == [normalise_label(t) for t in texts]
