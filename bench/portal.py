@@ -169,10 +169,10 @@ def prepare(
     publish_seconds = time.perf_counter() - start
     log(f"publication of {release.rows} rows: {publish_seconds:.2f} s")
 
-    from publications.portal import specialities_with_shortages
+    from publications.portal import specialities_with_records
     from referential_admin.models import Speciality
 
-    with_shortages = specialities_with_shortages()[:200]
+    with_shortages = specialities_with_records()[:200]
     names = list(
         Speciality.objects.filter(cis__in=with_shortages).values_list("name", flat=True)
     )

@@ -26,6 +26,8 @@ from datasets.families import get_family
 from datasets.pipeline.export import FORMULA_PREFIXES
 from datasets.pipeline.schema import FamilySchema
 from datasets.records import record_model
+from publications.aggregates import aggregate_tables
+from publications.disclosure import TOTAL
 
 if TYPE_CHECKING:
     from publications.models import Release
@@ -109,9 +111,6 @@ def records_frame(release: Release) -> pd.DataFrame:
 
 def _aggregates_frame(release: Release) -> pd.DataFrame:
     """The family's aggregates after disclosure control, one line per cell."""
-    from publications.aggregates import aggregate_tables
-    from publications.disclosure import TOTAL
-
     lines = []
     for item in aggregate_tables(release.version):
         table = item.table

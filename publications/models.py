@@ -85,6 +85,3 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return str(_("Release %(number)s") % {"number": self.number})
-
-
-from publications.pages import PortalPage  # noqa: E402,F401  (a Wagtail page model)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -19,31 +20,16 @@ from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
-from wagtail.models import Page
+from wagtail.models import Locale, Page, Site
+from wagtail.url_routing import RouteResult
 
+from datasets.families import FAMILIES
+from datasets.families.public import PUBLIC_SECTIONS, sections_with_figures
 from publications import portal
+from publications.charts import bar_chart
 from publications.models import Release
-from publications.theme import agency_theme
-
-#: What django-dsfr's header and footer read (its context processor would query
-#: the database on every render, admin pages included).
-SITE_CONFIG = {
-    "site_title": "DataMed",
-    "site_tagline": gettext_lazy("Public data on medicines from the ANSM"),
-    "header_brand_html": "République<br>française",
-    "footer_brand_html": "République<br>française",
-    "footer_description": gettext_lazy(
-        "DataMed publishes the ANSM's data on medicines: drug shortages and, "
-        "soon, adverse effects and medication errors. Small counts are never "
-        "published."
-    ),
-}
-
-
-def portal_context() -> dict[str, Any]:
-    """What every public page's frame needs: DSFR's site configuration and the
-    agency's identity."""
-    return {"SITE_CONFIG": SITE_CONFIG, "agency": agency_theme()}
+from publications.theme import agency_theme, portal_context
+from referential_admin.selectors import referential_state
 
 
 def _render(
@@ -59,16 +45,12 @@ PAGE_CACHE_SECONDS = 3600
 
 def _published_state() -> str:
     """What the public pages depend on: the current releases and the referential."""
-    from referential_admin.models import ReferentialImport
-
     releases = list(
         Release.objects.filter(is_current=True)
         .order_by("family")
         .values_list("pk", flat=True)
     )
-    referential = (
-        ReferentialImport.objects.order_by("-pk").values_list("pk", flat=True).first()
-    )
+    referential = referential_state()
     # A new name or colour for the agency shows at once, too.
     theme = hashlib.sha256(repr(agency_theme()).encode()).hexdigest()[:12]
     return f"{releases}:{referential}:{theme}"
@@ -135,43 +117,46 @@ class PortalPage(RoutablePageMixin, Page):
             {"page": self, "detail": detail, "title": detail.speciality.name},
         )
 
-    @path("ruptures/")
-    @cached_route
-    def shortages(self, request: HttpRequest) -> HttpResponse:
-        from publications.charts import bar_chart
-
-        statistics = portal.shortage_statistics()
-        charts = {}
-        if statistics is not None:
-            breakdowns = (
-                ("year", statistics.per_year, _("Year"), False),
-                (
-                    "classification",
-                    statistics.per_classification,
-                    _("Classification"),
-                    True,
-                ),
-                ("cause", statistics.per_cause, _("Cause"), True),
-                ("atc", statistics.per_atc, _("ATC main group"), True),
+    def route(self, request: HttpRequest, path_components: list[str]) -> Any:
+        """A family's page in figures sits at its slug ("ruptures/"): families
+        name their own address (``datasets.families.public``)."""
+        if (
+            self.live
+            and len(path_components) == 1
+            and sections_with_figures(path_components[0]) is not None
+        ):
+            return RouteResult(
+                self, args=(self.figures, (), {"slug": path_components[0]})
             )
+        return super().route(request, path_components)
+
+    @cached_route
+    def figures(self, request: HttpRequest, slug: str) -> HttpResponse:
+        found = portal.family_figures(slug)
+        if found is None:
+            raise Http404
+        public = found.sections
+        charts = {}
+        if found.data is not None:
             charts = {
-                key: bar_chart(
-                    rows,
-                    category=label,
-                    value=_("Declarations"),
-                    horizontal=horizontal,
-                    sort_by_value=horizontal,
+                breakdown.key: bar_chart(
+                    breakdown.rows,
+                    category=breakdown.heading,
+                    value=str(public.figures_value),
+                    horizontal=breakdown.categorical,
+                    sort_by_value=breakdown.categorical,
                 )
-                for key, rows, label, horizontal in breakdowns
+                for breakdown in found.data.breakdowns
             }
         return _render(
             request,
-            "publications/portal_shortages.html",
+            public.figures_template,
             {
                 "page": self,
-                "statistics": statistics,
+                "figures": found.data,
+                "release": found.release,
                 "charts": charts,
-                "title": _("Drug shortages in figures"),
+                "title": str(public.figures_title),
             },
         )
 
@@ -202,22 +187,22 @@ class PortalPage(RoutablePageMixin, Page):
 
     def get_sitemap_urls(self, request: Any = None) -> list[dict[str, Any]]:
         base = self.get_full_url(request)
-        urls = [
-            {"location": base},
-            {"location": base + "ruptures/"},
-            {"location": base + "jeux-de-donnees/"},
-        ]
+        urls = [{"location": base}]
+        urls.extend(
+            {"location": base + f"{sections.figures_slug}/"}
+            for sections in PUBLIC_SECTIONS.values()
+            if sections.figures is not None
+        )
+        urls.append({"location": base + "jeux-de-donnees/"})
         urls.extend(
             {"location": base + f"medicament/{cis}/"}
-            for cis in portal.specialities_with_shortages()
+            for cis in portal.specialities_with_records()
         )
         return urls
 
 
 def aggregate_choices() -> list[tuple[str, str]]:
     """Every published table a visualisation may show: "family:aggregate"."""
-    from datasets.families import FAMILIES
-
     return [
         (f"{key}:{aggregate.name}", f"{schema.label} – {aggregate.label}")
         for key, schema in FAMILIES.items()
@@ -271,3 +256,29 @@ class VisualisationPage(Page):
             for block in self.body
         ]
         return context
+
+
+def portal_ensure() -> Any:
+    """Make sure the public site exists: Wagtail's root page, the portal page and
+    a default site serving it (idempotent; the data migration does the same on a
+    new database). Returns the portal page."""
+    portal = PortalPage.objects.first()
+    if portal is None:
+        locale, _created = Locale.objects.get_or_create(
+            language_code=settings.LANGUAGE_CODE.split("-")[0]
+        )
+        root = Page.get_first_root_node()
+        if root is None:
+            root = Page.add_root(title="Root", slug="root", locale=locale)
+        portal = root.add_child(
+            instance=PortalPage(title="DataMed", slug="datamed", locale=locale)
+        )
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(
+            hostname="localhost", port=80, root_page=portal, is_default_site=True
+        )
+    elif site.root_page_id != portal.pk:
+        site.root_page = portal
+        site.save(update_fields=["root_page"])
+    return portal

@@ -1,32 +1,43 @@
 """Reads of the public portal, from published data only: the current release of
-each family and the referential. Results that depend on a release are cached
-under a key holding its id, so a new release invalidates them by itself."""
+each family and the referential. Each family's own sections come from the
+family (``datasets.families.public``); the portal picks the release and caches
+what depends on it under a key holding its id, so a new release invalidates
+them by itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.utils.translation import gettext as _
+from rapidfuzz import fuzz, process
 
 from datasets.families import FAMILIES, get_family
-from datasets.records import record_model
+from datasets.families.public import (
+    PUBLIC_SECTIONS,
+    CountRow,
+    PublicSections,
+    sections_with_figures,
+)
+from publications.aggregates import aggregate_tables
+from publications.disclosure import TOTAL
 from publications.models import Release
+from referential_admin.matching import normalise_label
+from referential_admin.selectors import (
+    referential_state,
+    specialities_by_cis,
+    specialities_with_substance,
+    speciality_by_cis,
+    speciality_detail,
+    speciality_names_all,
+    speciality_search,
+    substance_by_code,
+)
 
 SEARCH_LIMIT = 30
-SHORTAGES = "shortages"
-#: Classifications that say the supply is back: never an ongoing shortage.
-ENDED_CLASSIFICATIONS = ("remise",)
-
-
-def ongoing_q() -> Q:
-    """Shortage records still ongoing: no return, not closed, not back in supply."""
-    return (
-        Q(returned_on=None)
-        & ~Q(state="ferme")
-        & ~Q(classification__in=ENDED_CLASSIFICATIONS)
-    )
 
 
 @dataclass
@@ -39,16 +50,10 @@ class SearchResult:
 
 def _names_index() -> tuple[list[str], list[str]]:
     """Folded speciality names and their CIS, cached per state of the referential."""
-    from referential_admin.matching import normalise_label
-    from referential_admin.models import ReferentialImport, Speciality
-
-    latest = (
-        ReferentialImport.objects.order_by("-pk").values_list("pk", flat=True).first()
-    )
-    key = f"portal:names:{latest}:{Speciality.objects.count()}"
+    key = f"portal:names:{referential_state()}"
     cached = cache.get(key)
     if cached is None:
-        rows = list(Speciality.objects.values_list("cis", "name"))
+        rows = speciality_names_all()
         cached = ([normalise_label(name) for _cis, name in rows], [c for c, _n in rows])
         cache.set(key, cached, 3600)
     return cached
@@ -57,12 +62,6 @@ def _names_index() -> tuple[list[str], list[str]]:
 def search(query: str) -> SearchResult:
     """Specialities by name, substance, CIS or CIP13 (every word, any case or
     accent); with nothing found, the closest names as suggestions (typos)."""
-    from rapidfuzz import fuzz, process
-
-    from referential_admin.matching import normalise_label
-    from referential_admin.models import Speciality
-    from referential_admin.selectors import speciality_search
-
     found = list(
         speciality_search(query)
         .order_by("name")
@@ -77,7 +76,7 @@ def search(query: str) -> SearchResult:
             normalise_label(query), names, scorer=fuzz.WRatio, limit=5, score_cutoff=70
         )
         wanted = [codes[index] for _name, _score, index in best]
-        by_cis = {s.cis: s for s in Speciality.objects.filter(cis__in=wanted)}
+        by_cis = specialities_by_cis(wanted)
         result.suggestions = [by_cis[c] for c in wanted if c in by_cis]
     return result
 
@@ -96,29 +95,36 @@ def current_releases() -> list[Release]:
 
 
 @dataclass
-class Shortage:
-    number: str
-    classification: str
-    state: str
-    cause: str
-    started_on: Any
-    declared_on: Any
-    expected_return_on: Any
-    returned_on: Any
-    measures: str
-    open: bool
+class Section:
+    """A family's section of a public page: the release it reads, what its
+    records say, and the family's template that draws it."""
+
+    family: str
+    release: Release | None
+    data: Any
+    template: str
+
+
+def _released(family: str) -> Release | None:
+    return Release.objects.current(family)
+
+
+def _cached_per_release(release: Release, name: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` cached under a key holding the release: a new release
+    (or a rollback) reads afresh."""
+    key = f"portal:{release.family}:{name}:{release.pk}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = compute()
+        cache.set(key, cached, 3600)
+    return cached
 
 
 @dataclass
 class SpecialityPage:
     speciality: Any
     detail: Any
-    release: Release | None
-    shortages: list[Shortage]
-
-    @property
-    def current_shortages(self) -> list[Shortage]:
-        return [s for s in self.shortages if s.open]
+    sections: list[Section]
 
     @property
     def substances(self) -> list[Any]:
@@ -128,78 +134,25 @@ class SpecialityPage:
         return active or compositions
 
 
-def _label(schema: Any, name: str, code: Any) -> str:
-    if code in (None, ""):
-        return ""
-    return str(schema.field(name).vocabulary.get(code, code))
-
-
-def shortages_of(cis: str) -> tuple[Release | None, list[Shortage]]:
-    """The shortage declarations of a speciality in the current release, newest
-    first (cached per release)."""
-    release = Release.objects.current(SHORTAGES)
-    if release is None:
-        return None, []
-    key = f"portal:shortages:v3:{release.pk}:{cis}"
-    cached = cache.get(key)
-    if cached is not None:
-        return release, cached
-    schema = get_family(SHORTAGES)
-    rows = (
-        record_model(schema)
-        ._default_manager.filter(version=release.version, matched_cis=cis)
-        .order_by("-started_on", "-declared_on", "-row_number")
-        .values(
-            "declaration_number",
-            "classification",
-            "state",
-            "cause",
-            "started_on",
-            "declared_on",
-            "expected_return_on",
-            "returned_on",
-            "measures",
-        )
-    )
-    shortages = [
-        Shortage(
-            number=row["declaration_number"] or "",
-            classification=_label(schema, "classification", row["classification"]),
-            state=_label(schema, "state", row["state"]),
-            cause=_label(schema, "cause", row["cause"]),
-            started_on=row["started_on"],
-            declared_on=row["declared_on"],
-            expected_return_on=row["expected_return_on"],
-            returned_on=row["returned_on"],
-            measures=row["measures"] or "",
-            open=row["returned_on"] is None
-            and row["state"] != "ferme"
-            and row["classification"] not in ENDED_CLASSIFICATIONS,
-        )
-        for row in rows
-    ]
-    cache.set(key, shortages, 3600)
-    return release, shortages
-
-
 def speciality_page(cis: str) -> SpecialityPage | None:
-    """Identity of the speciality (referential) and its shortage history."""
-    from referential_admin.models import Speciality
-    from referential_admin.selectors import speciality_detail
-
-    speciality = (
-        Speciality.objects.filter(cis=cis).select_related("atc").first()
-        if cis.isdigit()
-        else None
-    )
+    """Identity of the speciality (referential) and each family's section about
+    it (cached per release)."""
+    speciality = speciality_by_cis(cis)
     if speciality is None:
         return None
-    release, shortages = shortages_of(cis)
+    sections = []
+    for family, public in PUBLIC_SECTIONS.items():
+        release = _released(family)
+        data = None
+        if release is not None:
+            data = _cached_per_release(
+                release,
+                f"speciality:{cis}",
+                partial(public.speciality, release.version, cis),
+            )
+        sections.append(Section(family, release, data, public.speciality_template))
     return SpecialityPage(
-        speciality=speciality,
-        detail=speciality_detail(speciality),
-        release=release,
-        shortages=shortages,
+        speciality=speciality, detail=speciality_detail(speciality), sections=sections
     )
 
 
@@ -221,197 +174,87 @@ def catalogue() -> list[dict[str, Any]]:
     ]
 
 
-def specialities_with_shortages() -> list[str]:
-    release = Release.objects.current(SHORTAGES)
-    if release is None:
-        return []
-    schema = get_family(SHORTAGES)
-    return list(
-        record_model(schema)
-        ._default_manager.filter(version=release.version)
-        .exclude(matched_cis=None)
-        .order_by()
-        .values_list("matched_cis", flat=True)
-        .distinct()
-    )
+def specialities_with_records() -> list[str]:
+    """The specialities some family's current release names (for the sitemap)."""
+    found: set[str] = set()
+    for family, public in PUBLIC_SECTIONS.items():
+        release = _released(family)
+        if release is not None:
+            found.update(public.specialities(release.version))
+    return sorted(found)
 
 
 @dataclass
-class CountRow:
-    label: str
-    count: int
-    share: float
+class FamilyFigures:
+    """A family's page in figures: its data and the charts of its count tables."""
+
+    sections: PublicSections
+    release: Release | None
+    data: Any
 
 
-@dataclass
-class ShortageStatistics:
-    release: Release
-    total: int
-    ongoing: int
-    per_year: list[CountRow]
-    per_classification: list[CountRow]
-    per_cause: list[CountRow]
-    per_atc: list[CountRow]
-    recent: list[dict[str, Any]]
-
-
-def _every_year(pairs: list[tuple[Any, int]]) -> list[tuple[Any, int]]:
-    """Counts per year with the years between that have none (as 0): a chart
-    must not make 2014 and 2017 look adjacent. Undated rows stay last."""
-    counts = dict(pairs)
-    years = [year for year in counts if year is not None]
-    if not years:
-        return pairs
-    every = [(year, counts.get(year, 0)) for year in range(min(years), max(years) + 1)]
-    return [*every, (None, counts[None])] if None in counts else every
-
-
-def _rows(
-    pairs: list[tuple[Any, int]], labels: dict[Any, Any] | None = None
-) -> list[CountRow]:
-    top = max((count for _key, count in pairs), default=0) or 1
-    from django.utils.translation import gettext
-
-    return [
-        CountRow(
-            label=str((labels or {}).get(key, key))
-            if key not in (None, "")
-            else gettext("Not given"),
-            count=count,
-            share=count / top,
-        )
-        for key, count in pairs
-    ]
-
-
-def shortage_statistics() -> ShortageStatistics | None:
-    """Declarations of the current shortage release per year, classification,
-    cause and ATC main group, and the latest ongoing ones (cached per release)."""
-    from django.db.models import Count
-    from django.db.models.functions import Coalesce, ExtractYear, Substr
-
-    from referential_admin.models import AtcClass
-
-    release = Release.objects.current(SHORTAGES)
-    if release is None:
+def family_figures(slug: str) -> FamilyFigures | None:
+    """The page in figures at ``slug`` (None: no family has one there), with the
+    data of the family's current release (cached per release)."""
+    public = sections_with_figures(slug)
+    if public is None or public.figures is None:
         return None
-    key = f"portal:statistics:v3:{release.pk}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    schema = get_family(SHORTAGES)
-    rows = record_model(schema)._default_manager.filter(version=release.version)
-    ongoing = rows.filter(ongoing_q())
-
-    def counted(
-        queryset: Any, expression: Any, order: str = "-n"
-    ) -> list[tuple[Any, int]]:
-        return [
-            (item["key"], item["n"])
-            for item in queryset.annotate(key=expression)
-            .values("key")
-            .annotate(n=Count("pk"))
-            .order_by(order, "key")  # ties in a stable order
-        ]
-
-    from django.db.models import F
-
-    atc_labels = dict(AtcClass.objects.filter(level=1).values_list("code", "label"))
-    statistics = ShortageStatistics(
-        release=release,
-        total=rows.count(),
-        ongoing=ongoing.count(),
-        per_year=_rows(
-            _every_year(
-                counted(rows, ExtractYear(Coalesce("declared_on", "started_on")), "key")
-            )
-        ),
-        per_classification=_rows(
-            counted(rows, F("classification")),
-            dict(schema.field("classification").vocabulary),
-        ),
-        per_cause=_rows(
-            counted(rows, F("cause")), dict(schema.field("cause").vocabulary)
-        ),
-        per_atc=_rows(
-            counted(rows.exclude(atc=None), Substr("atc", 1, 1))[:14], atc_labels
-        ),
-        recent=list(
-            ongoing.annotate(since=Coalesce("declared_on", "started_on"))
-            .order_by("-since", "-row_number")
-            .values(
-                "declaration_number",
-                "product_name",
-                "matched_cis",
-                "since",
-                "classification",
-            )[:20]
-        ),
-    )
-    classification = dict(schema.field("classification").vocabulary)
-    from referential_admin.models import Speciality
-
-    names = dict(
-        Speciality.objects.filter(
-            cis__in=[i["matched_cis"] for i in statistics.recent if i["matched_cis"]]
-        ).values_list("cis", "name")
-    )
-    for item in statistics.recent:
-        item["name"] = names.get(item["matched_cis"]) or item["product_name"] or ""
-        item["classification_label"] = str(
-            classification.get(item["classification"], "")
+    release = _released(public.family)
+    data = (
+        _cached_per_release(
+            release, "figures", partial(public.figures, release.version)
         )
-    cache.set(key, statistics, 3600)
-    return statistics
+        if release is not None
+        else None
+    )
+    return FamilyFigures(sections=public, release=release, data=data)
 
 
 @dataclass
 class SubstancePage:
     substance: Any
     specialities: list[dict[str, Any]]
-    release: Release | None
+    columns: list[str]
+    caption: str
+    #: What families with nothing published yet say.
+    unpublished: list[str]
 
 
 def substance_page(code: str) -> SubstancePage | None:
-    """A substance, the specialities that contain it, and their shortage counts
-    in the current release."""
-    from django.db.models import Count
-
-    from referential_admin.models import Composition, Substance
-
-    substance = Substance.objects.filter(code=code).first()
+    """A substance, the specialities that contain it, and each family's counts
+    for them in its current release."""
+    substance = substance_by_code(code)
     if substance is None:
         return None
-    cis_codes = list(
-        Composition.objects.filter(substance=substance)
-        .values_list("speciality_id", flat=True)
-        .distinct()
-    )
-    from referential_admin.models import Speciality
-
-    specialities = list(
-        Speciality.objects.filter(cis__in=cis_codes)
-        .order_by("name")
-        .values("cis", "name", "holders_text")
-    )
-    release = Release.objects.current(SHORTAGES)
-    counts: dict[str, tuple[int, int]] = {}
-    if release is not None:
-        schema = get_family(SHORTAGES)
-        counts = {
-            row["matched_cis"]: (row["n"], row["ongoing"])
-            for row in record_model(schema)
-            ._default_manager.filter(version=release.version, matched_cis__in=cis_codes)
-            .values("matched_cis")
-            .annotate(
-                n=Count("pk"),
-                ongoing=Count("pk", filter=ongoing_q()),
-            )
-        }
+    specialities = specialities_with_substance(substance)
+    cis_codes = [item["cis"] for item in specialities]
+    columns: list[str] = []
+    unpublished: list[str] = []
+    counts_per_family = []
+    for family, public in PUBLIC_SECTIONS.items():
+        columns.extend(str(label) for label in public.substance_columns)
+        release = _released(family)
+        if release is None:
+            unpublished.append(str(public.unpublished))
+            counts = {}
+        else:
+            counts = public.substance_counts(release.version, cis_codes)
+        counts_per_family.append((counts, len(public.substance_columns)))
     for item in specialities:
-        item["declarations"], item["ongoing"] = counts.get(item["cis"], (0, 0))
+        item["counts"] = [
+            value
+            for counts, width in counts_per_family
+            for value in counts.get(item["cis"], [0] * width)
+        ]
+    captions = [str(p.substance_caption) for p in PUBLIC_SECTIONS.values()]
     return SubstancePage(
-        substance=substance, specialities=specialities, release=release
+        substance=substance,
+        specialities=specialities,
+        columns=columns,
+        caption=captions[0]
+        if len(captions) == 1
+        else _("Medicines containing this substance"),
+        unpublished=unpublished,
     )
 
 
@@ -447,9 +290,6 @@ def _vocabulary_labels(schema: Any, keys: list[str]) -> dict[Any, str]:
 def published_table(source: str) -> PublishedTable | None:
     """The aggregate ``family:name`` of the family's current release, after
     disclosure control; None when the family has no release."""
-    from publications.aggregates import aggregate_tables
-    from publications.disclosure import TOTAL
-
     family, _sep, name = source.partition(":")
     release = Release.objects.current(family)
     if release is None:

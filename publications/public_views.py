@@ -23,7 +23,11 @@ from django.views.decorators.http import require_GET
 
 from datasets.families import FAMILIES, get_family
 from datasets.records import record_model
+from publications.aggregates import aggregate_tables
+from publications.catalogue import dcat_catalogue, openapi_document
+from publications.disclosure import TOTAL
 from publications.models import Release
+from publications.theme import portal_context
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -226,8 +230,6 @@ def _base(request: HttpRequest) -> str:
 
 @require_GET
 def api_openapi_view(request: HttpRequest) -> JsonResponse:
-    from publications.catalogue import openapi_document
-
     return JsonResponse(
         openapi_document(_base(request)), json_dumps_params={"ensure_ascii": False}
     )
@@ -235,8 +237,6 @@ def api_openapi_view(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 def api_catalogue_view(request: HttpRequest) -> HttpResponse:
-    from publications.catalogue import dcat_catalogue
-
     return HttpResponse(
         json.dumps(dcat_catalogue(_base(request)), ensure_ascii=False),
         content_type="application/ld+json",
@@ -259,9 +259,6 @@ def robots_view(request: HttpRequest) -> HttpResponse:
 def api_aggregates_view(request: HttpRequest, family: str) -> HttpResponseBase:
     """The aggregate tables of the family's current release, after disclosure
     control: a hidden count is ``null`` with ``shown`` "< threshold"."""
-    from publications.aggregates import aggregate_tables
-    from publications.disclosure import TOTAL
-
     release = _release(family, None)
     etag = quote_etag(f"aggregates-{release.pk}")
     if _not_modified(request, etag):
@@ -303,7 +300,6 @@ def not_found_view(
     """Error 404: JSON under the API, else a French page of the portal."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
-    from publications.pages import portal_context
 
     return render(
         request,

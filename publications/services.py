@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from backoffice.exceptions import ApplicationError, InvalidTransition, PermissionRefused
+from datasets.families import get_family
+from datasets.selectors import version_diff
 from publications.aggregates import disclosure_metadata
 from publications.exports import release_files
 from publications.models import Release
@@ -27,9 +29,6 @@ def _changes(
     version: DatasetVersion, baseline: DatasetVersion | None
 ) -> dict[str, Any]:
     """Rows added, removed and changed since the baseline, per natural key."""
-    from datasets.families import get_family
-    from datasets.selectors import version_diff
-
     if not get_family(version.family).record_model:
         return {"baseline_version": baseline.number if baseline else None}
     diff = version_diff(version, baseline)
@@ -140,34 +139,3 @@ def release_rollback(*, family: str, user: User, note: str) -> Release:
         kind=Release.Kind.ROLLBACK,
         note=note.strip(),
     )
-
-
-def portal_ensure() -> Any:
-    """Make sure the public site exists: Wagtail's root page, the portal page and
-    a default site serving it (idempotent; the data migration does the same on a
-    new database). Returns the portal page."""
-    from django.conf import settings
-    from wagtail.models import Locale, Page, Site
-
-    from publications.pages import PortalPage
-
-    portal = PortalPage.objects.first()
-    if portal is None:
-        locale, _created = Locale.objects.get_or_create(
-            language_code=settings.LANGUAGE_CODE.split("-")[0]
-        )
-        root = Page.get_first_root_node()
-        if root is None:
-            root = Page.add_root(title="Root", slug="root", locale=locale)
-        portal = root.add_child(
-            instance=PortalPage(title="DataMed", slug="datamed", locale=locale)
-        )
-    site = Site.objects.filter(is_default_site=True).first()
-    if site is None:
-        Site.objects.create(
-            hostname="localhost", port=80, root_page=portal, is_default_site=True
-        )
-    elif site.root_page_id != portal.pk:
-        site.root_page = portal
-        site.save(update_fields=["root_page"])
-    return portal

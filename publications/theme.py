@@ -1,4 +1,5 @@
-"""The agency's identity on the public site.
+"""The agency's identity on the public site, and what every public page's frame
+needs.
 
 The State design system (DSFR) keeps the State's colours on its components; an
 operator such as the ANSM shows its own name or logo beside the Marianne block
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Warning, register
+from django.utils.translation import gettext_lazy
 
 #: DSFR's "bleu France", the fallback accent.
 STATE_BLUE = "#000091"
@@ -36,6 +39,27 @@ def agency_theme() -> AgencyTheme:
         logo=str(getattr(settings, "DATAMED_AGENCY_LOGO", "") or ""),
         colour=colour if _COLOUR.match(colour) else STATE_BLUE,
     )
+
+
+#: What django-dsfr's header and footer read (its context processor would query
+#: the database on every render, admin pages included).
+SITE_CONFIG = {
+    "site_title": "DataMed",
+    "site_tagline": gettext_lazy("Public data on medicines from the ANSM"),
+    "header_brand_html": "République<br>française",
+    "footer_brand_html": "République<br>française",
+    "footer_description": gettext_lazy(
+        "DataMed publishes the ANSM's data on medicines: drug shortages and, "
+        "soon, adverse effects and medication errors. Small counts are never "
+        "published."
+    ),
+}
+
+
+def portal_context() -> dict[str, Any]:
+    """What every public page's frame needs: DSFR's site configuration and the
+    agency's identity."""
+    return {"SITE_CONFIG": SITE_CONFIG, "agency": agency_theme()}
 
 
 @register()

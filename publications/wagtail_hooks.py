@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from publications import views
+from publications.pages import VisualisationPage
 from publications.viewsets import ReleaseViewSet
 
 
@@ -46,8 +47,6 @@ def visualisation_pages_publish_through_review(
 ) -> None:
     """A visualisation page is published by its review's approval (another Data
     Office manager), never straight from the editor."""
-    from publications.pages import VisualisationPage
-
     page = context.get("page")
     parent = context.get("parent_page")
     if isinstance(page, VisualisationPage) or (page is None and parent is not None):
@@ -61,8 +60,6 @@ def visualisation_pages_publish_through_review(
 @hooks.register("before_publish_page")
 def refuse_direct_publication(request: Any, page: Any) -> Any:
     from django.core.exceptions import PermissionDenied
-
-    from publications.pages import VisualisationPage
 
     if isinstance(page.specific, VisualisationPage):
         raise PermissionDenied(

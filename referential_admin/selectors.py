@@ -18,6 +18,7 @@ from referential_admin.matching import (
 )
 from referential_admin.models import (
     Alias,
+    AtcClass,
     AvailabilityStatus,
     Composition,
     GenericGroupMember,
@@ -25,6 +26,7 @@ from referential_admin.models import (
     Presentation,
     ReferentialImport,
     Speciality,
+    Substance,
 )
 from referential_admin.text import fold
 
@@ -42,6 +44,60 @@ def speciality_search(
         if token:
             condition &= Q(search_text__contains=token)
     return queryset.filter(condition)
+
+
+def speciality_by_cis(cis: str) -> Speciality | None:
+    """The speciality with this CIS (and its ATC class), or None."""
+    if not cis.isdigit():
+        return None
+    return Speciality.objects.filter(cis=cis).select_related("atc").first()
+
+
+def specialities_by_cis(cis_codes: list[str]) -> dict[str, Speciality]:
+    """The specialities with these CIS codes, by CIS."""
+    return {s.cis: s for s in Speciality.objects.filter(cis__in=cis_codes)}
+
+
+def speciality_names(cis_codes: list[str]) -> dict[str, str]:
+    """CIS → name of the specialities with these codes."""
+    return dict(Speciality.objects.filter(cis__in=cis_codes).values_list("cis", "name"))
+
+
+def speciality_names_all() -> list[tuple[str, str]]:
+    """(CIS, name) of every speciality."""
+    return list(Speciality.objects.values_list("cis", "name"))
+
+
+def referential_state() -> str:
+    """What identifies the referential's content: the latest import and the
+    number of specialities (changes with every import, or a rolled-back one)."""
+    latest = (
+        ReferentialImport.objects.order_by("-pk").values_list("pk", flat=True).first()
+    )
+    return f"{latest}:{Speciality.objects.count()}"
+
+
+def atc_group_labels() -> dict[str, str]:
+    """Code → label of the ATC main groups (level 1)."""
+    return dict(AtcClass.objects.filter(level=1).values_list("code", "label"))
+
+
+def substance_by_code(code: str) -> Substance | None:
+    return Substance.objects.filter(code=code).first()
+
+
+def specialities_with_substance(substance: Substance) -> list[dict[str, Any]]:
+    """CIS, name and holders of the specialities containing a substance, by name."""
+    cis_codes = (
+        Composition.objects.filter(substance=substance)
+        .values_list("speciality_id", flat=True)
+        .distinct()
+    )
+    return list(
+        Speciality.objects.filter(cis__in=cis_codes)
+        .order_by("name")
+        .values("cis", "name", "holders_text")
+    )
 
 
 #: Callables returning, for a CIS code, the datasets that reference it as

@@ -190,7 +190,7 @@ def _data_migration_rows(request: pytest.FixtureRequest) -> None:
     from django.contrib.contenttypes.models import ContentType
     from wagtail.models import Collection
 
-    from publications.services import portal_ensure
+    from publications.pages import portal_ensure
     from workflows.definitions import family_workflows_ensure
 
     # The flush recreated the content types under new ids: forget the old ones.

@@ -34,4 +34,4 @@ def family_choices() -> list[tuple[str, str]]:
 
 def load_families() -> None:
     """Import every family module so that it registers itself."""
-    from datasets.families import shortages  # noqa: F401
+    from datasets.families import shortages  # noqa: F401  (registers itself)

@@ -6,6 +6,8 @@ from typing import Any
 
 from django import template
 
+from publications.charts import bar_chart
+
 register = template.Library()
 
 
@@ -25,7 +27,5 @@ def label(data: Any, key: Any) -> str:
 def chart_of(data: Any, title: str) -> Any:
     """The chart of a published table's totals (None below two bars)."""
     from django.utils.translation import gettext as _
-
-    from publications.charts import bar_chart
 
     return bar_chart(data.totals, category=title, value=_("Count"))

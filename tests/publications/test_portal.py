@@ -114,8 +114,7 @@ def test_the_public_site_is_recreated_when_missing() -> None:
     the default site, and changes nothing when they exist."""
     from wagtail.models import Page, Site
 
-    from publications.pages import PortalPage
-    from publications.services import portal_ensure
+    from publications.pages import PortalPage, portal_ensure
 
     first = portal_ensure()
     assert portal_ensure() == first
@@ -247,9 +246,9 @@ def test_a_search_with_many_answers_says_how_many_it_does_not_list(
 
 
 def test_years_without_declarations_are_shown_as_zero() -> None:
-    from publications.portal import _every_year
+    from datasets.families.shortages.public import every_year
 
-    assert _every_year([(2014, 3), (2017, 1), (None, 2)]) == [
+    assert every_year([(2014, 3), (2017, 1), (None, 2)]) == [
         (2014, 3),
         (2015, 0),
         (2016, 0),

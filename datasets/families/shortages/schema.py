@@ -1,5 +1,6 @@
-"""Family ``shortages``: declarations of shortages and risks of shortage
-(Ruptures et risques de rupture de stock), DOMAIN.md §2.10, §4.6 and §8.5."""
+"""The schema of family ``shortages``: declarations of shortages and risks of
+shortage (Ruptures et risques de rupture de stock), DOMAIN.md §2.10, §4.6 and
+§8.5."""
 
 from __future__ import annotations
 
