@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from datasets.families import FAMILIES
-from publications.exports import LICENCE, PRODUCER
+from publications.exports.base import LICENCE, PRODUCER
 from publications.models import Release
 
 FORMAT_LABELS = {
