@@ -7,6 +7,9 @@ from django.conf import settings
 from django.db.models.signals import post_migrate, pre_delete, pre_save
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.memory import tune_malloc
+from backoffice.roles import apply_roles
+
 
 def _sync_roles_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     # post_migrate is sent once per app; permissions of every app exist only after
@@ -14,8 +17,6 @@ def _sync_roles_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
     with_models = [config for config in apps.get_app_configs() if config.models_module]
     if sender is not with_models[-1]:
         return
-    from backoffice.roles import apply_roles
-
     apply_roles(kwargs.get("apps") or apps)
 
 
@@ -61,8 +62,6 @@ class BackofficeConfig(AppConfig):
     verbose_name = _("DataMed back office")
 
     def ready(self) -> None:
-        from backoffice.memory import tune_malloc
-
         tune_malloc()
         _use_arrow_memory_pool()
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="datamed-roles")

@@ -7,6 +7,7 @@ class DatasetsConfig(AppConfig):
     verbose_name = _("Datasets")
 
     def ready(self) -> None:
+        # An app config loads before any model: models are imported once ready.
         from datasets.families import load_families
 
         load_families()

@@ -7,15 +7,15 @@ import hashlib
 
 from django.utils.translation import gettext as _
 
+from datasets.models import Upload
+from datasets.services import extract_ingest
+from referential_admin.demo import DEMO_BDPM
+
 PRESET = "BDPM – CIS_CIP_Dispo_Spec"
 
 
 def load() -> list[str]:
     """Ingest the demo shortage extract once (a second run changes nothing)."""
-    from datasets.models import Upload
-    from datasets.services import extract_ingest
-    from referential_admin.demo import DEMO_BDPM
-
     path = DEMO_BDPM / "CIS_CIP_Dispo_Spec.txt"
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     if Upload.objects.filter(sha256=sha).exists():

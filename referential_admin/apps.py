@@ -7,6 +7,7 @@ class ReferentialAdminConfig(AppConfig):
     verbose_name = _("Medicines referential")
 
     def ready(self) -> None:
+        # An app config loads before any model: models are imported once ready.
         from wagtail.permissions import register_permission_policy
 
         from backoffice.permissions import ReadOnlyPermissionPolicy

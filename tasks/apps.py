@@ -9,6 +9,7 @@ class TasksConfig(AppConfig):
     verbose_name = _("Jobs")
 
     def ready(self) -> None:
+        # An app config loads before any model: models are imported once ready.
         from django.conf import settings
         from django.utils.module_loading import autodiscover_modules
         from wagtail.permissions import register_permission_policy

@@ -7,6 +7,7 @@ class WorkflowsConfig(AppConfig):
     verbose_name = _("Validation workflows")
 
     def ready(self) -> None:
+        # An app config loads before any model: models are imported once ready.
         from django.db.models.signals import pre_save
         from wagtail.models import TaskState
         from wagtail.signals import task_submitted

@@ -10,11 +10,13 @@ from django.conf import settings
 from django.urls import reverse
 from wagtail.admin.mail import GroupApprovalTaskStateSubmissionEmailNotifier
 
+from datasets.families import FAMILIES
+from datasets.models import DatasetVersion
+from workflows.models import preparers_of
+
 
 class ReviewStepEmailNotifier(GroupApprovalTaskStateSubmissionEmailNotifier):
     def get_template_set(self, instance: Any, **kwargs: Any) -> dict[str, str]:
-        from datasets.models import DatasetVersion
-
         if isinstance(instance.workflow_state.content_object, DatasetVersion):
             base = "workflows/notifications/review_step_submitted"
         else:  # pages: Wagtail's own message
@@ -26,8 +28,6 @@ class ReviewStepEmailNotifier(GroupApprovalTaskStateSubmissionEmailNotifier):
         }
 
     def get_recipient_users(self, task_state: Any, **kwargs: Any) -> Any:
-        from workflows.models import preparers_of
-
         users = super().get_recipient_users(task_state, **kwargs)
         # Those who prepared the version cannot decide: they are not asked to.
         return users.exclude(
@@ -35,9 +35,6 @@ class ReviewStepEmailNotifier(GroupApprovalTaskStateSubmissionEmailNotifier):
         )
 
     def get_context(self, task_state: Any, **kwargs: Any) -> dict[str, Any]:
-        from datasets.families import FAMILIES
-        from datasets.models import DatasetVersion
-
         context = super().get_context(task_state, **kwargs)
         version = context["object"]
         if not isinstance(version, DatasetVersion):

@@ -34,4 +34,5 @@ def family_choices() -> list[tuple[str, str]]:
 
 def load_families() -> None:
     """Import every family module so that it registers itself."""
+    # Called when the apps are ready: the families' public sections read models.
     from datasets.families import shortages  # noqa: F401  (registers itself)
