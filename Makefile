@@ -35,6 +35,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	PYTHONPATH=. $(BIN)/lint-imports
 
 format: install-dev
 	$(BIN)/ruff format .

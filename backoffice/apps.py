@@ -39,7 +39,7 @@ def _refuse_log_entry_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
     raise PermissionDenied(_("Audit log entries are never deleted."))
 
 
-def _use_arrow_memory_pool() -> None:
+def use_arrow_memory_pool() -> None:
     """Arrow allocates from ``settings.ARROW_MEMORY_POOL`` in this process."""
     import pyarrow as pa
     from django.core.exceptions import ImproperlyConfigured
@@ -63,7 +63,7 @@ class BackofficeConfig(AppConfig):
 
     def ready(self) -> None:
         tune_malloc()
-        _use_arrow_memory_pool()
+        use_arrow_memory_pool()
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="datamed-roles")
         from wagtail.models import ModelLogEntry, PageLogEntry
 

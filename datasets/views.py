@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 from wagtail.admin.views import generic
 
 from backoffice.exceptions import ApplicationError, PermissionRefused
-from datasets import exports, permissions, records, selectors, services
+from datasets import permissions, records, reports, selectors, services
 from datasets.families import get_family
 from datasets.forms import ENCODINGS, MappingForm, ReadingForm, UploadForm
 from datasets.models import DatasetVersion, MappingProfile, MatchDecision, Upload
@@ -408,7 +408,7 @@ def version_report_view(request: HttpRequest, pk: int) -> HttpResponse:
 def version_problems_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The problem rows and their issues as a workbook for the producer."""
     version = _version(request, pk)
-    content = exports.quality_report_xlsx(version)
+    content = reports.quality_report_xlsx(version)
     response = HttpResponse(
         content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -425,7 +425,7 @@ def version_records_csv_view(request: HttpRequest, pk: int) -> StreamingHttpResp
     if version.status != DatasetVersion.Status.DRAFT:
         raise Http404
     response = StreamingHttpResponse(
-        exports.records_csv_lines(version), content_type="text/csv; charset=utf-8"
+        reports.records_csv_lines(version), content_type="text/csv; charset=utf-8"
     )
     family = slugify(get_family(version.family).label)
     name = f"donnees-nettoyees-{family}-v{version.number}.csv"

@@ -179,28 +179,21 @@ def broker_kind() -> str:
 @pytest.fixture(autouse=True)
 def _data_migration_rows(request: pytest.FixtureRequest) -> None:
     """Transactional tests start after a flush; depending on the order of the
-    session, the rows written by data migrations are not always restored (the
-    groups, the review workflows, the public site's pages). Make sure they
-    exist, as they do in every real database."""
+    session, the rows written by data migrations are not always restored (a
+    flush followed by post_migrate recreates groups and permissions, not the
+    review workflows nor the public site's pages). Make sure they exist, as they
+    do in every real database."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not marker.kwargs.get("transaction"):
         return
     request.getfixturevalue("_django_db_helper")
     from django.apps import apps
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Collection
 
     from publications.pages import portal_ensure
     from workflows.definitions import family_workflows_ensure
 
-    # The flush recreated the content types under new ids: forget the old ones.
-    ContentType.objects.clear_cache()
-    portal_ensure()
-    if not Collection.objects.filter(depth=1).exists():
-        Collection.add_root(name="Root")
-    # Page and collection permissions are granted on the root page and collection.
-    roles.apply_roles(apps)
     family_workflows_ensure(apps)
+    portal_ensure()
 
 
 @pytest.fixture(autouse=True)

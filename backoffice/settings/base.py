@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from backoffice.env import env_bool, env_int, env_list, env_str
 
@@ -242,9 +243,28 @@ DATAMED_COLOURS = {
 
 DEMO_MODE = env_bool("DATAMED_DEMO", False)
 
-from tasks.schedules import BEAT_SCHEDULE  # noqa: E402
-
-CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+# The one periodic schedule of the platform (celery beat): task names only, the
+# tasks themselves live in their apps.
+CELERY_BEAT_SCHEDULE = {
+    # Every minute: https://crontab.guru/#*_*_*_*_*
+    "reap-stale-jobs": {
+        "task": "tasks.reap_stale_jobs",
+        "schedule": crontab(minute="*"),
+        "options": {"queue": "default", "expires": 55},
+    },
+    # Every minute: approved versions whose publication date has come.
+    "publish-scheduled-versions": {
+        "task": "workflows.publish_scheduled",
+        "schedule": crontab(minute="*"),
+        "options": {"queue": "publish", "expires": 55},
+    },
+    # Every day at 06:30: https://crontab.guru/#30_6_*_*_*
+    "referential-refresh": {
+        "task": "referential.refresh_from_drop_dir",
+        "schedule": crontab(minute="30", hour="6"),
+        "options": {"queue": "default", "expires": 3600},
+    },
+}
 
 # Referential: folder where the agency drops the daily BDPM files (optional).
 BDPM_DROP_DIR = env_str("BDPM_DROP_DIR", "") or ""

@@ -102,20 +102,20 @@ def test_no_network_at_run_time(settings: object) -> None:
 def test_arrow_allocates_from_the_configured_pool(settings: Any) -> None:
     import pyarrow as pa
 
-    from backoffice.apps import _use_arrow_memory_pool
+    from backoffice.apps import use_arrow_memory_pool
 
     assert settings.ARROW_MEMORY_POOL == "system"
     assert pa.default_memory_pool().backend_name == "system"
     try:
         settings.ARROW_MEMORY_POOL = "jemalloc"
-        _use_arrow_memory_pool()
+        use_arrow_memory_pool()
         assert pa.default_memory_pool().backend_name == "jemalloc"
         settings.ARROW_MEMORY_POOL = "tcmalloc"
         with pytest.raises(ImproperlyConfigured, match="tcmalloc"):
-            _use_arrow_memory_pool()
+            use_arrow_memory_pool()
     finally:
         settings.ARROW_MEMORY_POOL = "system"
-        _use_arrow_memory_pool()
+        use_arrow_memory_pool()
     assert pa.default_memory_pool().backend_name == "system"
 
 

@@ -18,7 +18,7 @@ from django.db.models import Count
 from openpyxl import load_workbook
 
 from backoffice.exceptions import ApplicationError, PermissionRefused
-from datasets import exports, selectors, services
+from datasets import reports, selectors, services
 from datasets.families import get_family
 from datasets.models import (
     DatasetVersion,
@@ -530,7 +530,7 @@ def test_the_quality_workbook_lists_issues_with_raw_values_and_neutralises_formu
 ) -> None:
     hostile = HEADER + '21-9;ouvert;;01/02/2024;;"=HYPERLINK(""http://x"")"\n' + ROWS
     version = ingest(write_csv(tmp_path / "a.csv", hostile))
-    book = load_workbook(io.BytesIO(exports.quality_report_xlsx(version)))
+    book = load_workbook(io.BytesIO(reports.quality_report_xlsx(version)))
     assert book.sheetnames == ["Synthèse", "Problèmes", "Complétude"]
     rows = list(book["Problèmes"].iter_rows(values_only=True))
     header, first = rows[0], rows[1]
