@@ -205,7 +205,7 @@ def _apply_collection_permissions(
             )
 
 
-def _group_names(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+def group_names(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     cached: set[str] | None = getattr(user, "_datamed_group_names", None)
     if cached is None:
         cached = set(user.groups.values_list("name", flat=True))  # type: ignore[union-attr]
@@ -217,12 +217,12 @@ def sees_every_family(user: AbstractBaseUser | AnonymousUser) -> bool:
     """True for superusers, Data Office managers and administrators."""
     if getattr(user, "is_superuser", False):
         return True
-    return bool(_group_names(user) & set(ALL_FAMILY_GROUPS))
+    return bool(group_names(user) & set(ALL_FAMILY_GROUPS))
 
 
 def families_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     """The data families whose objects the user's directorate groups own."""
     families: set[str] = set()
-    for name in _group_names(user):
+    for name in group_names(user):
         families.update(GROUP_FAMILIES.get(name, ()))
     return families

@@ -9,7 +9,11 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from backoffice.views import second_factor_view
+
 urlpatterns: list[URLPattern | URLResolver] = [
+    # Before the admin's own URLs: reachable before the second factor is given.
+    path("admin/securite/", second_factor_view, name="backoffice_second_factor"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("", include("publications.public_urls")),

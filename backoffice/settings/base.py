@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -59,9 +63,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backoffice.middleware.AdminHostMiddleware",
+    "backoffice.middleware.IdleSessionMiddleware",
+    "backoffice.middleware.SecondFactorMiddleware",
+    "backoffice.middleware.SecurityHeadersMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes requires: it turns a lockout into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -113,6 +124,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
 LOGIN_URL = "wagtailadmin_login"
+
+# Accounts. Signing in: django-axes counts failures per (user name, address) and
+# locks the pair out for a while; every failure is kept (AccessFailureLog) and
+# logged. Sessions last a working day and end after a quiet spell.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_LOCKOUT_CALLABLE = "backoffice.views.lockout_view"
+AXES_VERBOSE = False
+SESSION_COOKIE_AGE = env_int("SESSION_SECONDS", 10 * 3600)
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A second factor (TOTP, django-otp): offered to every account, required for the
+# groups below when DATAMED_REQUIRE_TOTP is on (always in production).
+DATAMED_REQUIRE_TOTP = env_bool("DATAMED_REQUIRE_TOTP", False)
+DATAMED_TOTP_GROUPS = ("Data Office – gestionnaires", "Administrateurs")
+OTP_TOTP_ISSUER = "DataMed"
+# The admin on a host name of its own (e.g. "admin.datamed.example"): the admin
+# answers only there, and the public site everywhere else.
+DATAMED_ADMIN_HOST = env_str("DATAMED_ADMIN_HOST", "") or ""
 
 # Internationalisation: everything a user reads is in French.
 LANGUAGE_CODE = "fr"

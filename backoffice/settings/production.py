@@ -34,3 +34,5 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# The Data Office and the administrators always sign in with a second factor.
+DATAMED_REQUIRE_TOTP = True

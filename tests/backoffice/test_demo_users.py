@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from backoffice import roles
 from backoffice.services import DEMO_ACCOUNTS
@@ -17,7 +18,11 @@ def test_one_demo_account_per_role_and_idempotent(db: Any, capsys: Any) -> None:
     assert user_model.objects.count() == len(roles.ALL_GROUPS)
     out = capsys.readouterr().out
     for account in DEMO_ACCOUNTS:
-        user = authenticate(username=account.username, password=account.password)
+        user = authenticate(
+            RequestFactory().post("/admin/login/"),
+            username=account.username,
+            password=account.password,
+        )
         assert user is not None
         assert list(user.groups.values_list("name", flat=True)) == [account.group]
         assert account.username in out

@@ -13,7 +13,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, connection, transaction
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry, Revision, TaskState, WorkflowState
@@ -68,7 +68,12 @@ def actions(version: DatasetVersion) -> list[str]:
 
 def login(user: Any) -> Client:
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    # django-axes counts sign-ins per request: the test client's login gives one.
+    assert client.login(
+        request=RequestFactory().post("/admin/login/"),
+        username=user.username,
+        password=PASSWORD,
+    )
     return client
 
 
