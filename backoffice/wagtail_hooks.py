@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
 
 
 @hooks.register("insert_global_admin_css")
@@ -26,12 +25,14 @@ def hide_help_menu(request: HttpRequest, menu_items: list[Any]) -> None:
     menu_items[:] = [item for item in menu_items if item.name != "help"]
 
 
-@hooks.register("register_settings_menu_item")
-def second_factor_menu_item() -> MenuItem:
-    # Every account may set up its authenticator, before it is required.
-    return MenuItem(
-        _("Second factor"),
-        reverse("backoffice_second_factor"),
-        icon_name="key",
-        order=10000,
-    )
+@hooks.register("register_account_menu_item")
+def second_factor_account_item(request: HttpRequest) -> dict[str, Any]:
+    # Every account sets up its authenticator from its own account page (« Mon
+    # compte »), before it is required; directorates have no settings menu.
+    return {
+        "url": reverse("backoffice_second_factor"),
+        "label": _("Second factor"),
+        "help_text": _(
+            "Set up or check the authenticator application of your account."
+        ),
+    }

@@ -156,3 +156,13 @@ def test_answers_carry_a_content_security_policy(db: Any) -> None:
     admin = client.get(LOGIN)
     assert admin["Content-Security-Policy"] == ADMIN_CSP
     assert "camera=()" in admin["Permissions-Policy"]
+
+
+def test_every_account_reaches_its_second_factor_from_its_account_page(
+    personas: dict[str, Any],
+) -> None:
+    client = Client()
+    client.force_login(personas["inspection_declarant"])
+    page = client.get("/admin/account/").content.decode()
+    assert 'href="/admin/securite/"' in page
+    assert "Second facteur" in page
