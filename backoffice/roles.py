@@ -35,6 +35,15 @@ GROUP_FAMILIES: dict[str, tuple[str, ...]] = {
     SURVEILLANCE_REVIEWERS: ("pharmacovigilance", "medication_errors"),
 }
 
+#: The directorates' reviewer groups: one of them approves each publication.
+REVIEWER_GROUPS = (INSPECTION_REVIEWERS, SURVEILLANCE_REVIEWERS)
+
+
+def reviewer_groups_of(family: str) -> list[str]:
+    """The reviewer groups of the directorate that owns ``family``."""
+    return [g for g in REVIEWER_GROUPS if family in GROUP_FAMILIES.get(g, ())]
+
+
 #: Groups that see every family's objects.
 ALL_FAMILY_GROUPS = (DATA_OFFICE, ADMINISTRATORS)
 
@@ -98,12 +107,6 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "referential_admin.add_atccorrection",
         "referential_admin.change_atccorrection",
         "referential_admin.delete_atccorrection",
-        "wagtailcore.add_workflow",
-        "wagtailcore.change_workflow",
-        "wagtailcore.delete_workflow",
-        "wagtailcore.add_task",
-        "wagtailcore.change_task",
-        "wagtailcore.delete_task",
         "wagtaildocs.add_document",
         "wagtaildocs.change_document",
         "wagtaildocs.choose_document",

@@ -22,10 +22,15 @@ def workflow_finish(workflow_state: Any, user: Any = None) -> None:
     from wagtail.workflows import publish_workflow_state
 
     from datasets.models import DatasetVersion
+    from workflows.four_eyes import FourEyesRefused, publication_error
     from workflows.services import release_if_live
 
     obj = workflow_state.content_object
     if isinstance(obj, DatasetVersion):
+        # Whatever the workflow's steps: two people, directorate and Data Office.
+        error = publication_error(obj, workflow_state)
+        if error is not None:
+            raise FourEyesRefused(error)
         revision = obj.get_latest_revision()
         when = (
             DatasetVersion.objects.filter(pk=obj.pk)

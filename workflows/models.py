@@ -26,42 +26,16 @@ from wagtail.models import (
 )
 
 from datasets.models import DatasetVersion
+from workflows.four_eyes import (
+    FourEyesRefused,
+    preparers_of,
+    refuse_preparer,
+    refuse_second_step,
+    user_approved_another_step,
+)
 from workflows.gate import quality_gate_reasons
 
-
-class FourEyesRefused(PermissionDenied):
-    """Raised when the person who prepared a version tries to decide on it."""
-
-
-def preparers_of(obj: Any) -> set[int]:
-    """The ids of the users who prepared this object: its uploader (or creator)
-    and the author of its latest revision. They never approve nor reject it."""
-    ids: set[int] = set()
-    upload = getattr(obj, "upload", None)
-    for user_id in (
-        getattr(upload, "uploaded_by_id", None),
-        getattr(obj, "created_by_id", None),
-    ):
-        if user_id:
-            ids.add(user_id)
-    latest = obj.get_latest_revision() if hasattr(obj, "get_latest_revision") else None
-    if latest is not None and latest.user_id:
-        ids.add(latest.user_id)
-    state = getattr(obj, "current_workflow_state", None)
-    if state is not None and state.requested_by_id:
-        ids.add(state.requested_by_id)
-    return ids
-
-
-def refuse_preparer(user: Any, obj: Any) -> None:
-    """Four eyes: nobody decides on an object they prepared (or anonymously)."""
-    if user is None or user.pk in preparers_of(obj):
-        raise FourEyesRefused(
-            _(
-                "You prepared this version (upload or last change): another "
-                "person must review it."
-            )
-        )
+__all__ = ["FourEyesRefused", "preparers_of"]
 
 
 def require_comment(rejected: bool, comment: str) -> None:
@@ -89,9 +63,17 @@ def guard_task_state(sender: Any, instance: TaskState, **kwargs: Any) -> None:
     if previous != TaskState.STATUS_IN_PROGRESS:
         return
     task = instance.task.specific
+    obj = instance.workflow_state.content_object
     if not isinstance(task, FourEyesApprovalTask):
+        if isinstance(obj, DatasetVersion) and not isinstance(task, QualityGateTask):
+            # A plain group approval added to a family's workflow decides nothing.
+            raise FourEyesRefused(
+                _("This kind of step cannot decide on a dataset version.")
+            )
         return
-    refuse_preparer(instance.finished_by, instance.workflow_state.content_object)
+    refuse_preparer(instance.finished_by, obj)
+    if instance.status == TaskState.STATUS_APPROVED:
+        refuse_second_step(instance.finished_by, instance)
     require_comment(instance.status == TaskState.STATUS_REJECTED, instance.comment)
 
 
@@ -107,21 +89,26 @@ def _locked_state(task_state: TaskState) -> TaskState:
 class FourEyesTaskState(TaskState):
     """Task state of a four-eyes approval: checks the deciding user."""
 
-    def _check(self, user: Any, action: str, comment: str) -> None:
+    def check_decision(self, user: Any, action: str, comment: str) -> None:
+        """Raise PermissionDenied (or ValidationError) unless ``user`` may take
+        ``action`` on this step now."""
         obj = self.workflow_state.content_object
         if user is None or not user.is_authenticated:
             raise FourEyesRefused(_("A decision needs a signed-in reviewer."))
         refuse_preparer(user, obj)
         task = self.task.specific
-        if not (user.is_superuser or task.user_in_groups(user)):
+        # Superusers administer; only the step's groups review.
+        if not task.user_in_groups(user):
             raise PermissionDenied(_("You are not a reviewer of this step."))
+        if action == "approve":
+            refuse_second_step(user, self)
         require_comment(action == "reject", comment)
 
     @transaction.atomic
     def approve(
         self, user: Any = None, update: bool = True, comment: str = ""
     ) -> TaskState:
-        self._check(user, "approve", comment)
+        self.check_decision(user, "approve", comment)
         _locked_state(self)
         self.refresh_from_db()
         return super().approve(user=user, update=update, comment=comment)
@@ -130,7 +117,7 @@ class FourEyesTaskState(TaskState):
     def reject(
         self, user: Any = None, update: bool = True, comment: str = ""
     ) -> TaskState:
-        self._check(user, "reject", comment)
+        self.check_decision(user, "reject", comment)
         _locked_state(self)
         self.refresh_from_db()
         return super().reject(user=user, update=update, comment=comment)
@@ -160,9 +147,12 @@ class FourEyesApprovalTask(AbstractGroupApprovalTask):
         return bool(self._user_in_groups(user))
 
     def may_decide(self, obj: Any, user: Any) -> bool:
-        if not (user.is_superuser or self.user_in_groups(user)):
+        """Members of the step's groups (superusers included only as members)
+        who did not prepare the object nor approve another step of it."""
+        if not self.user_in_groups(user) or user.pk in preparers_of(obj):
             return False
-        return user.pk not in preparers_of(obj)
+        state = getattr(obj, "current_workflow_task_state", None)
+        return state is None or not user_approved_another_step(user, state)
 
     def get_actions(self, obj: Any, user: Any) -> list[tuple[str, Any, bool]]:
         if not self.may_decide(obj, user):

@@ -12,7 +12,7 @@ from wagtail.admin.mail import GroupApprovalTaskStateSubmissionEmailNotifier
 
 from datasets.families import FAMILIES
 from datasets.models import DatasetVersion
-from workflows.models import preparers_of
+from workflows.four_eyes import preparers_of
 
 
 class ReviewStepEmailNotifier(GroupApprovalTaskStateSubmissionEmailNotifier):

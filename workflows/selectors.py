@@ -196,20 +196,20 @@ def review_panel(version: DatasetVersion, user: User) -> ReviewPanel:
             ).exists()
         )
     if isinstance(task, FourEyesApprovalTask):
-        in_group = user.is_superuser or task.user_in_groups(user)
+        in_group = task.user_in_groups(user)
         panel.can_decide = task.may_decide(version, user)
         if in_group and not panel.can_decide:
             panel.refusal = _(
-                "You prepared this version (upload, submission or last change): "
-                "another member of your group must decide this step."
+                "You prepared this version (upload, mapping, match decisions, a job, "
+                "submission or a change) or approved another of its steps: another "
+                "member of your group must decide this step."
             )
     return panel
 
 
 def is_reviewer(user: User) -> bool:
-    """Whether the user belongs to a group that decides a review step."""
-    if user.is_superuser:
-        return True
+    """Whether the user belongs to a group that decides a review step
+    (superusers administer: they review only as members of such a group)."""
     return FourEyesApprovalTask.objects.filter(
         active=True, groups__in=user.groups.all()
     ).exists()
@@ -355,13 +355,12 @@ def versions_awaiting(user: User, limit: int = 10) -> list[DatasetVersion]:
         .get_base_content_type()
         .pk,
     ).select_related("task", "workflow_state")
-    if not user.is_superuser:
-        # Only the steps of the user's groups.
-        states = states.filter(
-            task__in=FourEyesApprovalTask.objects.filter(
-                active=True, groups__in=user.groups.all()
-            )
+    # Only the steps of the user's groups (superusers included).
+    states = states.filter(
+        task__in=FourEyesApprovalTask.objects.filter(
+            active=True, groups__in=user.groups.all()
         )
+    )
     states = list(states.order_by("started_at"))
     # One query for the steps' specific tasks, one for the visible versions.
     tasks = {
@@ -401,12 +400,11 @@ def pages_awaiting(user: User, limit: int = 10) -> list[Any]:
         .select_related("task", "workflow_state")
         .order_by("started_at")
     )
-    if not user.is_superuser:
-        states = states.filter(
-            task__in=FourEyesApprovalTask.objects.filter(
-                active=True, groups__in=user.groups.all()
-            )
+    states = states.filter(
+        task__in=FourEyesApprovalTask.objects.filter(
+            active=True, groups__in=user.groups.all()
         )
+    )
     wanted = []
     for state in states[: limit * 3]:
         task = state.task.specific

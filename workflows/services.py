@@ -7,6 +7,7 @@ task state (``workflows.models.FourEyesTaskState``) so that no path avoids it.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +23,13 @@ from backoffice.roles import sees_every_family
 from datasets.models import DatasetVersion
 from datasets.permissions import family_check, version_edit_error
 from publications.services import release_publish
+from workflows.four_eyes import last_review_of, publication_error
+from workflows.models import FourEyesApprovalTask
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+logger = logging.getLogger("datamed.workflows")
 
 
 def _refuse(exc: Exception) -> ApplicationError:
@@ -48,7 +53,8 @@ def version_submit(
     latest revision: a version corrected after an approval goes through the steps
     it had already passed. The automatic quality gate runs at once; the returned
     state says whether it passed (``in_progress``) or sent the version back
-    (``needs_changes``). Raises InvalidTransition or PermissionRefused.
+    (``needs_changes``). Raises InvalidTransition or PermissionRefused (also
+    when the workflow would publish without the four-eyes approvals).
     """
     family_check(user, version.family)
     if not user.has_perm("datasets.change_datasetversion"):
@@ -62,6 +68,16 @@ def version_submit(
     workflow = version.get_workflow()
     if workflow is None:
         raise InvalidTransition(_("No review workflow is set for this family."))
+    try:
+        return _submit(version, workflow, user, note)
+    except PermissionDenied as exc:
+        # A workflow stripped of its human steps would publish at once: refused.
+        raise _refuse(exc) from exc
+
+
+def _submit(
+    version: DatasetVersion, workflow: Any, user: Any, note: str | None
+) -> WorkflowState:
     with transaction.atomic():
         state = version.current_workflow_state
         if note is not None and note.strip() != version.note:
@@ -128,6 +144,15 @@ def version_decide(
     if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
         raise InvalidTransition(_("This version is not waiting for a review."))
     task = task_state.task.specific
+    if not isinstance(task, FourEyesApprovalTask):
+        raise PermissionRefused(_("This step is not decided by a reviewer."))
+    allowed = {name for name, _label, _modal in task.get_actions(version, user)}
+    if action not in allowed:
+        try:
+            task_state.specific.check_decision(user, action, comment)
+        except (PermissionDenied, ValidationError) as exc:
+            raise _refuse(exc) from exc
+        raise PermissionRefused(_("You may not decide on this step."))
     if publish_at is not None:
         if action != "approve":
             raise ApplicationError(_("A publication date goes with an approval."))
@@ -180,6 +205,10 @@ def publish_scheduled() -> int:
             )
             if locked is None:
                 continue
+            if locked.base_content_type_id == dataset_type.pk and not _may_publish(
+                int(locked.object_id)
+            ):
+                continue
             locked.publish(
                 user=None,
                 log_action="wagtail.publish.scheduled",
@@ -189,6 +218,21 @@ def publish_scheduled() -> int:
                 release_if_live(int(locked.object_id), None)
             count += 1
     return count
+
+
+def _may_publish(version_id: int) -> bool:
+    """The four-eyes rule, checked again when a scheduled publication comes due."""
+    version = DatasetVersion.objects.get(pk=version_id)
+    review = last_review_of(version)
+    error = (
+        publication_error(version, review)
+        if review is not None
+        else _("This version was not approved through a review.")
+    )
+    if error is None:
+        return True
+    logger.error("Scheduled publication of version %s refused: %s", version_id, error)
+    return False
 
 
 def release_if_live(version_id: int, user: Any) -> None:

@@ -3,11 +3,12 @@ can and cannot open in the admin."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
 from django.apps import apps as global_apps
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.test import Client, RequestFactory
 from wagtail.admin.menu import admin_menu
 
@@ -54,10 +55,13 @@ def test_permissions_follow_the_design(db: Any) -> None:
     assert "add_alias" not in codenames(roles.INSPECTION_REVIEWERS)
     assert "import_referential" in codenames(roles.DATA_OFFICE)
     assert "manage_jobrun" in codenames(roles.DATA_OFFICE)
-    assert "add_workflow" in codenames(roles.DATA_OFFICE)
-    assert "add_workflow" not in codenames(roles.INSPECTION_REVIEWERS)
+    # Editing a review workflow is an administrator's act: nobody else may
+    # remove the steps that stand between them and a publication.
+    for name in (roles.DATA_OFFICE, roles.INSPECTION_REVIEWERS):
+        assert not {"add_workflow", "change_workflow", "delete_task"} & codenames(name)
     everything = codenames(roles.ADMINISTRATORS)
     assert {"add_user", "manage_jobrun", "publish_page"} <= everything
+    assert {"add_workflow", "change_workflow", "change_task"} <= everything
 
 
 def _status(client: Client, user: Any, url: str) -> int:
@@ -75,7 +79,8 @@ ACCESS = [
     ("/admin/pages/", ["data_office", "administrator"]),
     ("/admin/documents/", ["data_office", "administrator"]),
     ("/admin/images/", ["data_office", "administrator"]),
-    ("/admin/workflows/list/", ["data_office", "administrator"]),
+    ("/admin/workflows/list/", ["administrator"]),
+    ("/admin/workflows/tasks/index/", ["administrator"]),
     ("/admin/users/", ["administrator"]),
     ("/admin/groups/", ["administrator"]),
 ]
@@ -113,7 +118,9 @@ def test_menus_shown_to_each_role(personas: dict[str, Any]) -> None:
     data_office = _menu_names(personas["data_office"])
     assert {"explorer", "images", "documents", "jobs", "reports"} <= data_office
     assert {"datasets", "deposer-un-extrait"} <= data_office
-    assert "settings" in data_office  # workflows live under settings
+    # Workflows live under settings, and only administrators edit them.
+    assert "settings" not in data_office
+    assert "settings" in _menu_names(personas["administrator"])
     assert "help" not in _menu_names(personas["administrator"])
 
 
@@ -133,3 +140,21 @@ def test_an_account_without_role_cannot_enter_the_admin(
     response = client.get("/admin/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_an_existing_data_office_group_loses_the_workflow_permissions(
+    db: Any,
+) -> None:
+    migration = importlib.import_module(
+        "backoffice.migrations.0006_workflows_admin_only"
+    )
+    group = Group.objects.get(name=roles.DATA_OFFICE)
+    workflow_perms = Permission.objects.filter(
+        content_type__app_label="wagtailcore",
+        codename__in=migration.WORKFLOW_CODENAMES,
+    )
+    group.permissions.add(*workflow_perms)  # as granted before the change
+    migration.revoke(global_apps, None)
+    assert not group.permissions.filter(pk__in=workflow_perms).exists()
+    admins = Group.objects.get(name=roles.ADMINISTRATORS)
+    assert admins.permissions.filter(pk__in=workflow_perms).count() == 6

@@ -667,15 +667,20 @@ def test_nobody_publishes_from_wagtails_editor(team: dict[str, Any]) -> None:
         assert DatasetVersion.objects.get(pk=version.pk).live is False
 
 
-def test_the_data_office_edits_the_workflows_in_wagtails_admin(
+def test_only_an_administrator_edits_the_workflows_in_wagtails_admin(
     team: dict[str, Any],
 ) -> None:
-    client = login(team["data_office"])
-    listing = client.get(reverse("wagtailadmin_workflows:index"))
+    workflow = FamilyWorkflow.workflow_for("shortages")
+    edit_url = reverse("wagtailadmin_workflows:edit", args=[workflow.pk])
+    office = login(team["data_office"])
+    assert office.get(reverse("wagtailadmin_workflows:index")).status_code in (302, 403)
+    assert office.get(edit_url).status_code in (302, 403)
+    assert office.post(edit_url, {"name": "x"}).status_code in (302, 403)
+    admin = login(team["administrator"])
+    listing = admin.get(reverse("wagtailadmin_workflows:index"))
     assert listing.status_code == 200
     assert "Validation – Ruptures de stock" in listing.content.decode()
-    workflow = FamilyWorkflow.workflow_for("shortages")
-    edit = client.get(reverse("wagtailadmin_workflows:edit", args=[workflow.pk]))
+    edit = admin.get(edit_url)
     assert edit.status_code == 200
     assert "Relecture – Inspection" in edit.content.decode()
 
