@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -245,6 +246,27 @@ class DatasetVersion(
     @property
     def revisions(self) -> Any:
         return self._revisions
+
+    def save_revision(self, *args: Any, **kwargs: Any) -> Any:
+        """Wagtail's save_revision, refused once the version was approved or
+        published (as stored, whatever this instance holds): it never changes
+        again, whichever path asks."""
+        if self.pk is not None and (
+            DatasetVersion.objects.filter(pk=self.pk)
+            .filter(
+                Q(live=True)
+                | Q(last_published_at__isnull=False)
+                | Q(_revisions__approved_go_live_at__isnull=False)
+            )
+            .exists()
+        ):
+            raise PermissionDenied(
+                _(
+                    "This version has been approved for publication and can no "
+                    "longer change: upload a new extract to correct it."
+                )
+            )
+        return super().save_revision(*args, **kwargs)
 
     def get_workflow(self) -> Workflow | None:
         """The review workflow of this version's family (one per family)."""

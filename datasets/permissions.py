@@ -61,6 +61,10 @@ def _scheduled(version: DatasetVersion) -> bool:
     return version.scheduled_revision is not None
 
 
+def _approved(version: DatasetVersion) -> bool:
+    return bool(version.live or version.last_published_at or _scheduled(version))
+
+
 def version_edit_error(version: DatasetVersion) -> str | None:
     """Why the version's content cannot change now, or None when it can.
 
@@ -68,7 +72,7 @@ def version_edit_error(version: DatasetVersion) -> str | None:
     submitted, sent back with changes requested, or with its review cancelled.
     Once approved or published it never changes again.
     """
-    if version.live or version.last_published_at or _scheduled(version):
+    if _approved(version):
         return _(
             "This version has been approved for publication and can no longer "
             "change: upload a new extract to correct it."
@@ -107,4 +111,7 @@ class DatasetVersionPermissionPolicy(RefusingPermissionPolicy):
             else:
                 submitted = instance.workflow_states.exists()
             return not submitted and version_edit_error(instance) is None
+        if action == "change" and _approved(instance):
+            # Approved or published: the editor refuses, its form and its POST.
+            return False
         return True

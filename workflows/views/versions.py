@@ -39,7 +39,16 @@ class VersionIndexView(snippet_views.IndexView):
 
 class VersionEditView(snippet_views.EditView):
     """Wagtail's editor of a version (note for reviewers, publication date),
-    whose "submit" goes through the review service like every other path."""
+    whose "submit" goes through the review service like every other path.
+    Refused (403) for a version of another directorate or one already approved
+    or published, whose content never changes again."""
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        if not self.permission_policy.user_has_permission_for_instance(
+            request.user, "change", self.object
+        ):
+            raise PermissionDenied
 
     def submit_action(self) -> HttpResponse | None:
         try:
