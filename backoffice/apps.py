@@ -65,6 +65,9 @@ class BackofficeConfig(AppConfig):
         tune_malloc()
         use_arrow_memory_pool()
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="datamed-roles")
+        from backoffice.spreadsheets import protect_wagtail_csv
+
+        protect_wagtail_csv()
         from wagtail.models import ModelLogEntry, PageLogEntry
 
         for model in (ModelLogEntry, PageLogEntry):

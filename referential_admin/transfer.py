@@ -4,13 +4,16 @@ imports nothing and reports every faulty row."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
 import tablib
 from django.utils.translation import gettext as _
 from import_export.resources import ModelResource
+from openpyxl import Workbook
 
+from backoffice.cells import is_formula_like, neutralise
 from backoffice.exceptions import ApplicationError
 from referential_admin.bdpm import detect_encoding
 
@@ -32,8 +35,29 @@ def table_export(resource: ModelResource, queryset: Any, file_format: str) -> by
         )
     dataset = resource.export(queryset)
     if file_format == "csv":
-        return ("\ufeff" + dataset.export("csv")).encode("utf-8")
-    return bytes(dataset.export("xlsx"))
+        # CSV has no cell types: formula-like text gets a leading apostrophe.
+        safe = tablib.Dataset(headers=dataset.headers)
+        for row in dataset:
+            safe.append([neutralise(value) for value in row])
+        return ("\ufeff" + safe.export("csv")).encode("utf-8")
+    return _xlsx(dataset)
+
+
+def _xlsx(dataset: tablib.Dataset) -> bytes:
+    """One sheet; formula-like text is written as a string cell, value unchanged
+    (tablib would let openpyxl store it as a live formula)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(dataset.headers or []))
+    for row in dataset:
+        sheet.append(list(row))
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if is_formula_like(cell.value):
+                cell.data_type = "s"
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
 
 
 def table_import(

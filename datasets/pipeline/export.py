@@ -1,12 +1,8 @@
-"""Safe spreadsheet cells: text that a spreadsheet would run as a formula."""
+"""Safe spreadsheet cells: the rule of ``backoffice.cells``, for the pipeline's
+exports (quality workbook, cleaned data)."""
 
 from __future__ import annotations
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from backoffice.cells import FORMULA_PATTERN, is_formula_like, neutralise
 
-
-def neutralise(value: object) -> object:
-    """Text starting like a formula gets a leading apostrophe; other values pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+__all__ = ["FORMULA_PATTERN", "is_formula_like", "neutralise"]

@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from django.utils.text import slugify
 
 from datasets.families import get_family
-from datasets.pipeline.export import FORMULA_PREFIXES
+from datasets.pipeline.export import FORMULA_PATTERN
 from datasets.pipeline.schema import FamilySchema
 from datasets.records import record_model
 from publications.aggregates import aggregate_tables
@@ -117,7 +117,7 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
         if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
             continue
         text = column.astype("string")
-        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        risky = text.str.match(FORMULA_PATTERN).fillna(False).astype(bool)
         if risky.any():
             safe[name] = column.where(~risky, "'" + text)
     return safe
