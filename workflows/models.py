@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.forms import TaskStateCommentForm
+from wagtail.log_actions import LogContext, get_active_log_context
 from wagtail.models import (
     AbstractGroupApprovalTask,
     Task,
@@ -225,7 +226,12 @@ class QualityGateTask(Task):
             else str(_("No blocking issue; matching within the family's threshold."))
         )
         task_state.save()
-        task_state.log_state_change_action(None, "reject" if reasons else "approve")
+        # The system decided, not the submitter whose request is running: the
+        # entry has no user (shown as « Système »), in the request's log group.
+        system = LogContext(user=None, generate_uuid=False)
+        system.uuid = get_active_log_context().uuid
+        with system:
+            task_state.log_state_change_action(None, "reject" if reasons else "approve")
         return task_state
 
     def locked_for_user(self, obj: Any, user: Any) -> bool:

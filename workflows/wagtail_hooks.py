@@ -12,6 +12,7 @@ from datasets.models import DatasetVersion
 from workflows.panels import AwaitingMyReviewPanel, MyVersionsPanel
 from workflows.selectors import is_reviewer
 from workflows.views.diff import diff_view
+from workflows.views.versions import VersionDeleteBulkAction
 from workflows.viewsets import DatasetsViewSetGroup
 
 #: Wagtail's own workflow panels, replaced by ours (which name the family, the
@@ -57,3 +58,8 @@ def remove_publish_actions(menu_items: list[Any], request: Any, context: Any) ->
             for item in menu_items
             if item.name not in ("action-publish", "action-unpublish")
         ]
+
+
+# After Wagtail's own snippet bulk actions (order), so that it replaces their
+# delete for dataset versions.
+hooks.register("register_bulk_action", VersionDeleteBulkAction, order=100)

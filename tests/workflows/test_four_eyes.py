@@ -12,7 +12,8 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
-from wagtail.models import GroupApprovalTask, Revision, WorkflowTask
+from wagtail.log_actions import LogContext
+from wagtail.models import GroupApprovalTask, ModelLogEntry, Revision, WorkflowTask
 
 from backoffice import roles
 from backoffice.exceptions import ApplicationError, PermissionRefused
@@ -217,3 +218,22 @@ def test_a_date_in_the_past_is_refused(team: dict[str, Any]) -> None:
             action="approve",
             publish_at=timezone.now() - timedelta(days=1),
         )
+
+
+def test_the_quality_gate_decision_is_logged_as_the_system(
+    team: dict[str, Any],
+) -> None:
+    declarant = team["inspection_declarant"]
+    version = DatasetVersionFactory.create(upload__uploaded_by=declarant)
+    # As in a request: Wagtail's middleware makes the signed-in user the default.
+    with LogContext(user=declarant):
+        review.version_submit(version=version, user=declarant)
+    entries = ModelLogEntry.objects.filter(
+        object_id=str(version.pk), action="wagtail.workflow.approve"
+    )
+    gate = [e for e in entries if "Contrôle qualité" in str(e.data)]
+    assert len(gate) == 1 and gate[0].user_id is None
+    start = ModelLogEntry.objects.get(
+        object_id=str(version.pk), action="wagtail.workflow.start"
+    )
+    assert start.user_id == declarant.pk and start.uuid == gate[0].uuid

@@ -721,5 +721,10 @@ def test_the_bulk_delete_action_spares_a_version_under_review(
     response = client.post(f"{url}?id={in_review.pk}&id={draft.pk}&next=/admin/")
     assert response.status_code == 302
     assert DatasetVersion.objects.filter(pk=in_review.pk).exists()
-    # The same action does delete a draft never submitted (the control).
+    # The same action does delete a draft never submitted (the control), through
+    # the service: its deletion is in the audit trail.
     assert not DatasetVersion.objects.filter(pk=draft.pk).exists()
+    deleted = ModelLogEntry.objects.filter(
+        action="wagtail.delete", object_id=str(draft.pk)
+    )
+    assert [e.user_id for e in deleted] == [team["inspection_declarant"].pk]

@@ -10,10 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _lazy
+from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views import snippets as snippet_views
 
 from backoffice.exceptions import ApplicationError
 from datasets import selectors as dataset_selectors
+from datasets.models import DatasetVersion
 from datasets.permissions import upload_families
 from datasets.services import version_delete
 from workflows.services import version_submit
@@ -73,3 +75,25 @@ class VersionDeleteView(snippet_views.DeleteView):
             version_delete(version=self.object, user=self.request.user)
         except ApplicationError as exc:
             raise PermissionDenied(exc.message) from exc
+
+
+class VersionDeleteBulkAction(DeleteBulkAction):
+    """Wagtail's bulk delete of versions, through the deletion service: only
+    drafts never submitted (the others are not offered), each with its records
+    and its deletion entry in the audit trail."""
+
+    models = [DatasetVersion]
+
+    @classmethod
+    def execute_action(
+        cls, objects: Any, user: Any = None, **kwargs: Any
+    ) -> tuple[int, int]:
+        user = user or kwargs["self"].request.user
+        deleted = 0
+        for version in objects:
+            try:
+                version_delete(version=version, user=user)
+            except ApplicationError:
+                continue  # changed since the form was shown: kept
+            deleted += 1
+        return deleted, 0
