@@ -68,9 +68,15 @@ class BackofficeConfig(AppConfig):
         from backoffice.spreadsheets import protect_wagtail_csv
 
         protect_wagtail_csv()
+        from django.db.models.signals import post_save
         from wagtail.models import ModelLogEntry, PageLogEntry
 
+        from backoffice.audit import seal_after_commit
+
         for model in (ModelLogEntry, PageLogEntry):
+            post_save.connect(
+                seal_after_commit, sender=model, dispatch_uid=f"audit-seal-{model}"
+            )
             pre_save.connect(
                 _refuse_log_entry_change,
                 sender=model,
