@@ -15,8 +15,13 @@ class ReadOnlyModelViewSet(ModelViewSet):
     inspect_view_enabled = True
 
     def get_urlpatterns(self) -> list[Any]:
-        return [
+        patterns = [
             path("", self.index_view, name="index"),
             path("results/", self.index_results_view, name="index_results"),
-            path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
         ]
+        if self.inspect_view_enabled:
+            # A disabled inspect view has no route at all (it would still answer).
+            patterns.append(
+                path("inspect/<int:pk>/", self.inspect_view, name="inspect")
+            )
+        return patterns

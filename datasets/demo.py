@@ -18,7 +18,7 @@ def load() -> list[str]:
     """Ingest the demo shortage extract once (a second run changes nothing)."""
     path = DEMO_BDPM / "CIS_CIP_Dispo_Spec.txt"
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    if Upload.objects.filter(sha256=sha).exists():
+    if Upload.objects.filter(family="shortages", sha256=sha).exists():
         return [_("Shortages: demo extract already loaded, left as is.")]
     version = extract_ingest(
         path=path, family="shortages", user=None, profile_name=PRESET

@@ -42,7 +42,7 @@ class Upload(models.Model):
     family = models.CharField(_("data family"), max_length=FAMILY_LENGTH, db_index=True)
     file = models.FileField(_("raw file"), upload_to="extracts/%Y/%m/", max_length=255)
     original_name = models.CharField(_("file name"), max_length=255)
-    sha256 = models.CharField(_("SHA-256"), max_length=64, unique=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     size = models.BigIntegerField(_("size (bytes)"))
     format = models.CharField(_("format"), max_length=10, blank=True)
     status = models.CharField(
@@ -67,6 +67,12 @@ class Upload(models.Model):
         verbose_name = _("upload")
         verbose_name_plural = _("uploads")
         ordering = ["-uploaded_at", "-pk"]
+        # The same bytes once per family: a family never learns of another's.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family", "sha256"], name="upload_same_bytes_once_per_family"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name} (n° {self.pk})"

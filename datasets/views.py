@@ -72,7 +72,13 @@ class UploadIndexView(generic.IndexView):
 
 
 class MappingProfileIndexView(generic.IndexView):
-    """Profiles are created from an upload's mapping screen, not from here."""
+    """Profiles of the user's families, created from an upload's mapping
+    screen, not from here."""
+
+    def get_base_queryset(self) -> Any:
+        families = permissions.user_families(self.request.user)
+        queryset = super().get_base_queryset()
+        return queryset if families is None else queryset.filter(family__in=families)
 
     def get_add_url(self) -> str | None:
         return None

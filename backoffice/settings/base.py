@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "backoffice.middleware.AdminHostMiddleware",
     "backoffice.middleware.IdleSessionMiddleware",
     "backoffice.middleware.SecondFactorMiddleware",
+    "backoffice.middleware.FamilyWallMiddleware",
     "backoffice.middleware.SecurityHeadersMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes requires: it turns a lockout into its answer.

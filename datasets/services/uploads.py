@@ -52,7 +52,9 @@ def upload_create(
     """Store a raw extract immutably and start its profiling.
 
     ``source`` is a path or a file object. Returns (upload, created); the same
-    bytes uploaded again return the existing upload with ``created=False``.
+    bytes uploaded again in the same family return the existing upload with
+    ``created=False`` (in another family they are a new upload: nothing tells of
+    the other directorate's).
     ``inline`` runs the profiling job in this process instead of a worker.
     Raises ApplicationError (French message naming the file) for a refused file
     and PermissionRefused for a family outside the user's directorate.
@@ -65,7 +67,7 @@ def upload_create(
     limit = max_upload_bytes()
     try:
         sha, size = _store_raw(source, temporary, limit, name)
-        existing = Upload.objects.filter(sha256=sha).first()
+        existing = Upload.objects.filter(family=family, sha256=sha).first()
         if existing is not None:
             return existing, False
         try:
@@ -80,6 +82,7 @@ def upload_create(
         stamp = timezone.now()
         relative = (
             Path("extracts")
+            / family
             / stamp.strftime("%Y/%m")
             / (f"{sha[:16]}-{get_valid_filename(Path(name).name) or 'extrait'}")
         )
@@ -111,7 +114,7 @@ def upload_create(
         except IntegrityError:
             # The same bytes arrived at the same moment: keep the first.
             final.unlink(missing_ok=True)
-            return Upload.objects.get(sha256=sha), False
+            return Upload.objects.get(family=family, sha256=sha), False
     finally:
         temporary.unlink(missing_ok=True)
     upload_profile_enqueue(upload=upload, user=user, inline=inline)
