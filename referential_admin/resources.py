@@ -9,6 +9,7 @@ from import_export import fields, resources
 
 from referential_admin.matching import normalise_label
 from referential_admin.models import Alias, AtcCorrection, Speciality
+from referential_admin.services import alias_family_error
 
 
 def _known_cis(cis: str) -> bool:
@@ -56,6 +57,17 @@ class AliasResource(resources.ModelResource):
 
     def before_save_instance(self, instance: Alias, row: Any, **kwargs: Any) -> None:
         user = kwargs.get("user")
+        stored = (
+            Alias.objects.filter(pk=instance.pk)
+            .values_list("family", flat=True)
+            .first()
+            if instance.pk is not None
+            else None
+        )
+        for family in {instance.family, stored} - {None}:
+            reason = alias_family_error(user, str(family))
+            if reason is not None:
+                raise ValueError(reason)
         if instance.pk is None and user is not None and user.is_authenticated:
             instance.created_by = user
 

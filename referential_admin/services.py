@@ -19,7 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backoffice.bulk import bulk_upsert
-from backoffice.exceptions import ApplicationError
+from backoffice.exceptions import ApplicationError, PermissionRefused
+from backoffice.roles import families_of, sees_every_family
 from referential_admin import bdpm
 from referential_admin.matching import normalise_label
 from referential_admin.models import (
@@ -780,6 +781,22 @@ def referential_upload_store(*, files: list[Any], user: AbstractBaseUser) -> Pat
     return target
 
 
+def alias_family_error(user: AbstractBaseUser | None, family: str) -> str | None:
+    """Why ``user`` may not write an alias of ``family`` (``""``: shared by every
+    family), or None. A directorate writes its own families' aliases; shared ones
+    are the Data Office's (they redirect every family's future matches)."""
+    if user is None or sees_every_family(user):
+        return None
+    if not family:
+        return _(
+            "Only the Data Office writes aliases shared by every family: choose "
+            "your family."
+        )
+    if family not in families_of(user):
+        return _("Your directorate does not handle the family of this alias.")
+    return None
+
+
 def alias_save(
     *,
     instance: Alias | None = None,
@@ -791,11 +808,22 @@ def alias_save(
 ) -> Alias:
     """Create or update the alias of ``label`` (normalised as the matching service
     does). ``speciality=None`` records the label as outside the referential.
-    Raises ApplicationError when another alias already covers the same label."""
+    Raises ApplicationError when another alias already covers the same label,
+    PermissionRefused for a family (before or after) the user may not write
+    (``alias_family_error``)."""
     normalised = normalise_label(label)
     if not normalised:
         raise ApplicationError(_("The label is empty once normalised."))
     alias = instance if instance is not None else Alias()
+    stored = (
+        Alias.objects.filter(pk=alias.pk).values_list("family", flat=True).first()
+        if alias.pk is not None
+        else None
+    )
+    for target in {family, stored} - {None}:
+        reason = alias_family_error(user, str(target))
+        if reason is not None:
+            raise PermissionRefused(reason)
     clash = Alias.objects.filter(normalised_label=normalised, family=family).exclude(
         pk=alias.pk
     )

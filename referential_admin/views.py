@@ -197,7 +197,17 @@ def upload_view(request: HttpRequest) -> HttpResponse:
 
 
 class AliasFormMixin:
-    """Aliases are written by the alias service, which normalises the label."""
+    """Aliases are written by the alias service, which normalises the label and
+    checks the family; its refusals show on the form."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            return super().form_valid(form)  # type: ignore[misc]
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            self.produced_error_code = "validation_error"
+            self.produced_error_message = exc.message
+            return self.form_invalid(form)  # type: ignore[attr-defined]
 
     def save_instance(self) -> Alias:
         data = self.form.cleaned_data  # type: ignore[attr-defined]

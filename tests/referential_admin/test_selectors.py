@@ -27,10 +27,10 @@ def test_cascade_codes_aliases_names_and_exclusions(
         user=personas["inspection_declarant"],
         family="shortages",
     )
-    alias_save(
+    alias_save(  # shared by every family: the Data Office's
         label="Produit étranger importé",
         speciality=None,
-        user=personas["inspection_declarant"],
+        user=personas["data_office"],
     )
     labels = [
         "DOLI 1G COMPRIMES BOITE",

@@ -9,6 +9,7 @@ import pytest
 from backoffice import roles
 from tests.datasets.conftest import media, small_referential  # noqa: F401
 from tests.factories.users import UserFactory
+from workflows import services as review
 
 
 @pytest.fixture
@@ -21,3 +22,20 @@ def team(personas: dict[str, Any]) -> dict[str, Any]:
         username="data_office_2", groups=[roles.DATA_OFFICE]
     )
     return personas
+
+
+@pytest.fixture
+def approve_both(team: dict[str, Any]) -> Any:
+    """Approve a submitted version's two human steps: the Inspection's reviewer,
+    then the Data Office (at ``publish_at`` when given)."""
+
+    def approve(version: Any, **data_office: Any) -> Any:
+        review.version_decide(
+            version=version, user=team["inspection_reviewer"], action="approve"
+        )
+        review.version_decide(
+            version=version, user=team["data_office"], action="approve", **data_office
+        )
+        return type(version).objects.get(pk=version.pk)
+
+    return approve

@@ -154,18 +154,10 @@ def test_whoever_shaped_the_data_is_a_preparer(
 
 
 def test_a_scheduled_publication_checks_four_eyes_again_when_it_comes_due(
-    team: dict[str, Any],
+    team: dict[str, Any], approve_both: Any
 ) -> None:
     version = _submitted(team)
-    review.version_decide(
-        version=version, user=team["inspection_reviewer"], action="approve"
-    )
-    review.version_decide(
-        version=version,
-        user=team["data_office"],
-        action="approve",
-        publish_at=timezone.now() + timedelta(days=1),
-    )
+    approve_both(version, publish_at=timezone.now() + timedelta(days=1))
     version.refresh_from_db()
     assert version.live is False
     # Before the date comes, the Data Office manager turns out to have prepared it
@@ -186,18 +178,10 @@ def test_a_scheduled_publication_checks_four_eyes_again_when_it_comes_due(
 
 
 def test_a_scheduled_publication_with_its_approvals_goes_live(
-    team: dict[str, Any],
+    team: dict[str, Any], approve_both: Any
 ) -> None:
     version = _submitted(team)
-    review.version_decide(
-        version=version, user=team["inspection_reviewer"], action="approve"
-    )
-    review.version_decide(
-        version=version,
-        user=team["data_office"],
-        action="approve",
-        publish_at=timezone.now() + timedelta(days=1),
-    )
+    approve_both(version, publish_at=timezone.now() + timedelta(days=1))
     Revision.objects.filter(approved_go_live_at__isnull=False).update(
         approved_go_live_at=timezone.now() - timedelta(minutes=1)
     )

@@ -18,24 +18,21 @@ from workflows import services as review
 pytestmark = pytest.mark.django_db
 
 
-def _published(team: dict[str, Any]) -> DatasetVersion:
+@pytest.fixture
+def published(team: dict[str, Any], approve_both: Any) -> DatasetVersion:
     declarant = team["inspection_declarant"]
     version = DatasetVersionFactory.create(upload__uploaded_by=declarant)
     review.version_submit(version=version, user=declarant)
-    review.version_decide(
-        version=version, user=team["inspection_reviewer"], action="approve"
-    )
-    review.version_decide(version=version, user=team["data_office"], action="approve")
-    version = DatasetVersion.objects.get(pk=version.pk)
+    version = approve_both(version)
     assert version.live
     return version
 
 
 @pytest.mark.parametrize("who", ["inspection_declarant", "data_office"])
 def test_an_approved_version_refuses_the_snippet_editor(
-    team: dict[str, Any], who: str
+    team: dict[str, Any], published: DatasetVersion, who: str
 ) -> None:
-    version = _published(team)
+    version = published
     revisions = Revision.objects.for_instance(version).count()
     client = Client()
     client.force_login(team[who])
@@ -49,9 +46,9 @@ def test_an_approved_version_refuses_the_snippet_editor(
 
 
 def test_an_approved_version_refuses_a_new_revision_from_code(
-    team: dict[str, Any],
+    team: dict[str, Any], published: DatasetVersion
 ) -> None:
-    version = _published(team)
+    version = published
     revisions = Revision.objects.for_instance(version).count()
     version.note = "changé dans le shell"
     with pytest.raises(PermissionDenied, match="approuvée"):

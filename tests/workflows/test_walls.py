@@ -16,7 +16,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from wagtail.models import Revision
 
+from datasets import services
+from datasets.families import FAMILIES
 from datasets.models import DatasetVersion, MappingProfile, Upload
+from datasets.pipeline.schema import FamilySchema, FieldSpec
 from publications.models import Release
 from referential_admin.models import Alias
 from tasks.models import JobRun
@@ -97,16 +100,15 @@ def _object_urls() -> list[tuple[str, URLPattern, str, type[models.Model]]]:
 
 
 @pytest.fixture
-def inspection_objects(team: dict[str, Any]) -> dict[type[models.Model], Any]:
+def inspection_objects(
+    team: dict[str, Any], approve_both: Any
+) -> dict[type[models.Model], Any]:
     """One object of each kind, all of the Inspection's shortages family: a
     version in review, a published one (with its release), a job, an alias."""
     declarant = team["inspection_declarant"]
     published = DatasetVersionFactory.create(upload__uploaded_by=declarant)
     review.version_submit(version=published, user=declarant)
-    review.version_decide(
-        version=published, user=team["inspection_reviewer"], action="approve"
-    )
-    review.version_decide(version=published, user=team["data_office"], action="approve")
+    approve_both(published)
     in_review = DatasetVersionFactory.create(upload__uploaded_by=declarant)
     review.version_submit(version=in_review, user=declarant)
     return {
@@ -227,10 +229,6 @@ def test_listings_show_only_the_users_families(
 def test_the_same_bytes_in_another_family_tell_nothing_of_the_other(
     team: dict[str, Any], tmp_path: Any, media: Any
 ) -> None:
-    from datasets import services
-    from datasets.families import FAMILIES
-    from datasets.pipeline.schema import FamilySchema, FieldSpec
-
     FAMILIES["pharmacovigilance"] = FamilySchema(
         key="pharmacovigilance",
         label="Pharmacovigilance",
