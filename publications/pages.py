@@ -23,6 +23,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Locale, Page, Site
 from wagtail.url_routing import RouteResult
 
+from backoffice.throttle import retry_after
 from datasets.families import FAMILIES
 from datasets.families.public import PUBLIC_SECTIONS, sections_with_figures
 from publications import portal
@@ -56,6 +57,15 @@ def _published_state() -> str:
     return f"{releases}:{referential}:{theme}"
 
 
+#: Longest search kept (characters); the rest is ignored.
+MAX_QUERY = 200
+
+
+def search_query(request: HttpRequest) -> str:
+    """The portal's search text, as the routes and the cache read it."""
+    return " ".join(request.GET.get("q", "").split())[:MAX_QUERY]
+
+
 def cached_route(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Serve a public route from the cache, keyed by the URL and the published
     state: a publication or a rollback invalidates every page by itself."""
@@ -64,7 +74,21 @@ def cached_route(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     def wrapped(page: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if request.method != "GET":
             return view(page, request, *args, **kwargs)
-        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        query = search_query(request)
+        if query:
+            wait = retry_after(request, "search")
+            if wait is not None:
+                answer = HttpResponse(
+                    _("Too many searches from your address: try again in %(s)s s.")
+                    % {"s": wait},
+                    status=429,
+                    content_type="text/plain; charset=utf-8",
+                )
+                answer["Retry-After"] = str(wait)
+                return answer
+        # Keyed by the path and the one parameter the routes read, normalised:
+        # other or reordered parameters cannot grow the cache.
+        digest = hashlib.sha256(f"{request.path}?q={query}".encode()).hexdigest()[:32]
         key = f"portal:page:{digest}:{_published_state()}"
         cached = cache.get(key)
         if cached is not None:
@@ -92,7 +116,7 @@ class PortalPage(RoutablePageMixin, Page):
     @path("")
     @cached_route
     def home(self, request: HttpRequest) -> HttpResponse:
-        query = request.GET.get("q", "").strip()
+        query = search_query(request)
         return _render(
             request,
             "publications/portal_home.html",

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
 from typing import Any
 
 from django.core.cache import cache
@@ -17,10 +20,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import http_date, quote_etag
+from django.utils.http import http_date, quote_etag, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from backoffice.throttle import retry_after
 from datasets.families import FAMILIES, get_family
 from datasets.records import record_model
 from publications.aggregates import aggregate_tables
@@ -116,7 +120,36 @@ def _release_json(release: Release) -> dict[str, Any]:
     }
 
 
+def too_many_requests(wait: int) -> JsonResponse:
+    """The answer past a client's rate limit: 429, French, with Retry-After."""
+    response = JsonResponse(
+        {
+            "error": _(
+                "Too many requests from your address: try again in %(seconds)s s."
+            )
+            % {"seconds": wait}
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def throttled(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Count the request against the client's API limit (``backoffice.throttle``)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        wait = retry_after(request, "api")
+        if wait is not None:
+            return too_many_requests(wait)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 @require_GET
+@throttled
 def api_releases_view(request: HttpRequest) -> JsonResponse:
     """Every release, newest first; ``?family=`` narrows to one family."""
     releases = Release.objects.all().order_by("family", "-number")
@@ -129,16 +162,86 @@ def api_releases_view(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _parse_date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(name) from None
+_PATTERNS = {
+    "cis": (re.compile(r"\d{8}"), "un code CIS de 8 chiffres"),
+    "cip13": (re.compile(r"\d{13}"), "un code CIP13 de 13 chiffres"),
+    "atc": (
+        re.compile(r"[A-Z0-9]{1,7}"),
+        "un début de code ATC (7 caractères au plus)",
+    ),
+}
+RECORDS_PARAMS = (
+    "cis",
+    "cip13",
+    "substance",
+    "atc",
+    "date_from",
+    "date_to",
+    "page",
+    "page_size",
+)
+MAX_TEXT = 200
+
+
+def _integer(value: str | None, name: str, default: int, high: int | None) -> int:
+    if value is None or value == "":
+        return default
+    if (
+        not value.isdigit()
+        or int(value) < 1
+        or (high is not None and int(value) > high)
+    ):
+        bound = f"entre 1 et {high}" if high is not None else "à partir de 1"
+        raise ValueError(
+            _("Invalid parameter %(name)s: a whole number %(bound)s is expected.")
+            % {"name": name, "bound": bound}
+        )
+    return int(value)
+
+
+def records_params(query: Any) -> dict[str, Any]:
+    """The records API's parameters, validated: raises ValueError with a French
+    message naming the parameter (unknown, malformed or out of range)."""
+    unknown = sorted(set(query) - set(RECORDS_PARAMS))
+    if unknown:
+        raise ValueError(
+            _("Unknown parameter(s): %(names)s. Known: %(known)s.")
+            % {"names": ", ".join(unknown), "known": ", ".join(RECORDS_PARAMS)}
+        )
+    params: dict[str, Any] = {}
+    for name in ("cis", "cip13", "atc", "substance"):
+        value = (query.get(name) or "").strip()
+        if name == "atc":
+            value = value.upper()
+        if len(value) > MAX_TEXT:
+            raise ValueError(
+                _("Invalid parameter %(name)s: %(max)s characters at most.")
+                % {"name": name, "max": MAX_TEXT}
+            )
+        if value and name in _PATTERNS and not _PATTERNS[name][0].fullmatch(value):
+            raise ValueError(
+                _("Invalid parameter %(name)s: %(expected)s is expected.")
+                % {"name": name, "expected": _PATTERNS[name][1]}
+            )
+        params[name] = value
+    for name in ("date_from", "date_to"):
+        value = query.get(name) or ""
+        try:
+            params[name] = date.fromisoformat(value) if value else None
+        except ValueError:
+            raise ValueError(
+                _("Invalid parameter %(name)s: a date YYYY-MM-DD is expected.")
+                % {"name": name}
+            ) from None
+    params["page"] = _integer(query.get("page"), "page", 1, None)
+    params["page_size"] = _integer(
+        query.get("page_size"), "page_size", PAGE_SIZE, MAX_PAGE_SIZE
+    )
+    return params
 
 
 @require_GET
+@throttled
 def api_records_view(request: HttpRequest, family: str) -> HttpResponseBase:
     """The records of the family's current release, filtered and paginated.
 
@@ -153,10 +256,15 @@ def api_records_view(request: HttpRequest, family: str) -> HttpResponseBase:
         return JsonResponse(
             {"error": _("This family is only published as aggregates.")}, status=404
         )
+    try:
+        params = records_params(request.GET)
+    except ValueError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    # Keyed by the validated parameters only: reordered or unknown spellings of
+    # one query share one entry, and nothing else can grow the cache.
+    normalised = json.dumps(params, sort_keys=True, default=str)
     etag = quote_etag(
-        hashlib.sha256(f"{release.pk}:{request.GET.urlencode()}".encode()).hexdigest()[
-            :32
-        ]
+        hashlib.sha256(f"{release.pk}:{normalised}".encode()).hexdigest()[:32]
     )
     if _not_modified(request, etag):
         return _cached(HttpResponse(status=304), etag, release.published_at)
@@ -165,30 +273,22 @@ def api_records_view(request: HttpRequest, family: str) -> HttpResponseBase:
     if body_text is not None:
         response = HttpResponse(body_text, content_type="application/json")
         return _cached(response, etag, release.published_at)
-    try:
-        date_from = _parse_date(request.GET.get("date_from"), "date_from")
-        date_to = _parse_date(request.GET.get("date_to"), "date_to")
-        page_size = min(int(request.GET.get("page_size", PAGE_SIZE)), MAX_PAGE_SIZE)
-        page_number = int(request.GET.get("page", 1))
-    except ValueError as exc:
-        return JsonResponse(
-            {"error": _("Invalid parameter: %(name)s.") % {"name": exc.args[0]}},
-            status=400,
-        )
+    date_from, date_to = params["date_from"], params["date_to"]
+    page_size, page_number = params["page_size"], params["page"]
     names = [*schema.field_names, "matched_cis"]
     rows = record_model(schema)._default_manager.filter(version=release.version)
-    if cis := request.GET.get("cis"):
+    if cis := params["cis"]:
         field_names = set(schema.field_names)
         condition = Q(matched_cis=cis)
         if "cis" in field_names:
             condition |= Q(cis=cis)
         rows = rows.filter(condition)
-    if cip13 := request.GET.get("cip13"):
+    if cip13 := params["cip13"]:
         rows = rows.filter(cip13=cip13)
-    if substance := request.GET.get("substance"):
+    if substance := params["substance"]:
         rows = rows.filter(substance__icontains=substance)
-    if atc := request.GET.get("atc"):
-        rows = rows.filter(atc__startswith=atc.upper())
+    if atc := params["atc"]:
+        rows = rows.filter(atc__startswith=atc)
     first_date = next((s.name for s in schema.fields if s.type == "date"), None)
     if first_date and date_from:
         rows = rows.filter(**{f"{first_date}__gte": date_from})
@@ -200,11 +300,11 @@ def api_records_view(request: HttpRequest, family: str) -> HttpResponseBase:
     except EmptyPage:
         return JsonResponse({"error": _("This page does not exist.")}, status=404)
     base = request.build_absolute_uri(request.path)
-    query = request.GET.copy()
+    query = {k: str(v) for k, v in params.items() if v not in (None, "")}
 
     def link(number: int) -> str:
         query["page"] = str(number)
-        return f"{base}?{query.urlencode()}"
+        return f"{base}?{urlencode(query)}"
 
     body = {
         "release": release.number,
@@ -256,6 +356,7 @@ def robots_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@throttled
 def api_aggregates_view(request: HttpRequest, family: str) -> HttpResponseBase:
     """The aggregate tables of the family's current release, after disclosure
     control: a hidden count is ``null`` with ``shown`` "< threshold"."""

@@ -189,6 +189,13 @@ if CACHE_URL:
         "LOCATION": CACHE_URL,
     }
 
+# Public edge: requests per client address and window (seconds), per scope.
+DATAMED_RATE_WINDOW = 60
+DATAMED_RATE_LIMITS = {
+    "api": env_int("DATAMED_API_RATE_LIMIT", 120),
+    "search": env_int("DATAMED_SEARCH_RATE_LIMIT", 60),
+}
+
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )

@@ -33,3 +33,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
     CELERY_BROKER_URL, VAR_DIR / "test-broker"
 )
+# The whole suite talks to the public edge from one address within a minute: the
+# limits are set per test where the throttle itself is tested.
+DATAMED_RATE_LIMITS = {"api": 0, "search": 0}

@@ -255,3 +255,44 @@ def test_years_without_declarations_are_shown_as_zero() -> None:
         (2017, 1),
         (None, 2),
     ]
+
+
+def test_searches_are_rate_limited_per_client(
+    small_referential: None, settings: Any
+) -> None:
+    from django.core.cache import cache
+
+    settings.DATAMED_RATE_LIMITS = {"api": 0, "search": 2}
+    cache.clear()
+    client = Client(REMOTE_ADDR="192.0.2.7")
+    assert [client.get("/", {"q": "doliprane"}).status_code for _ in range(2)] == [
+        200,
+        200,
+    ]
+    refused = client.get("/", {"q": "doliprane"})
+    assert refused.status_code == 429 and refused["Retry-After"]
+    assert "Trop de recherches" in refused.content.decode()
+    assert client.get("/").status_code == 200  # the home page itself is not a search
+
+
+def test_unknown_parameters_do_not_grow_the_page_cache(
+    small_referential: None, monkeypatch: Any
+) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    written: list[str] = []
+    real_set = cache.set
+
+    def spy(key: str, *args: Any, **kwargs: Any) -> Any:
+        written.append(key)
+        return real_set(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", spy)
+    client = Client()
+    first = client.get("/", {"q": "doliprane"}).content
+    pages = [k for k in written if k.startswith("portal:page:")]
+    assert len(pages) == 1
+    for n in range(5):
+        assert client.get("/", {"q": "  doliprane ", f"x{n}": "1"}).content == first
+    assert [k for k in written if k.startswith("portal:page:")] == pages

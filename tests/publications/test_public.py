@@ -271,3 +271,59 @@ def test_rows_without_a_date_are_counted_as_not_given_per_year(
     )
     assert "—" in per_year.rows and "2024" in per_year.rows
     assert per_year.value("—", per_year.columns[0]) == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": "5000"}, "page_size"),  # refused, not silently clamped
+        ({"page_size": "-3"}, "page_size"),
+        ({"page": "-1"}, "page"),
+        ({"page": "abc"}, "page"),
+        ({"pagesize": "2"}, "pagesize"),
+        ({"cis": "12"}, "cis"),
+        ({"cip13": "34009"}, "cip13"),
+        ({"substance": "x" * 300}, "substance"),
+        ({"date_to": "31/12/2024"}, "date_to"),
+    ],
+)
+def test_the_api_refuses_bad_parameters_with_a_french_400(
+    released: Release, params: dict[str, str], name: str
+) -> None:
+    answer = Client().get(reverse("api_records", args=["shortages"]), params)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert name in error
+    assert any(word in error for word in ("attendu", "inconnu", "au plus"))
+    assert "invalid literal" not in error and "Traceback" not in error
+
+
+def test_one_query_has_one_etag_however_it_is_spelt(released: Release) -> None:
+    url = reverse("api_records", args=["shortages"])
+    client = Client()
+    one = client.get(f"{url}?cip13=3400935955838&page_size=2")
+    other = client.get(f"{url}?page_size=2&cip13=3400935955838&page=1")
+    assert one.status_code == other.status_code == 200
+    assert one["ETag"] == other["ETag"]
+    lower = client.get(url, {"atc": " n02 "})
+    upper = client.get(url, {"atc": "N02"})
+    assert lower["ETag"] == upper["ETag"]
+    assert lower.json() == upper.json()
+
+
+def test_the_api_limits_each_clients_rate(released: Release, settings: Any) -> None:
+    from django.core.cache import cache
+
+    settings.DATAMED_RATE_LIMITS = {"api": 3, "search": 0}
+    cache.clear()
+    url = reverse("api_records", args=["shortages"])
+    client = Client(REMOTE_ADDR="192.0.2.1")
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    refused = client.get(url)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert "Trop de requêtes" in refused.json()["error"]
+    assert client.get(reverse("api_aggregates", args=["shortages"])).status_code == 429
+    # Another client is not held back by the first.
+    assert Client(REMOTE_ADDR="192.0.2.2").get(url).status_code == 200
