@@ -10,6 +10,7 @@ lock of the work that logged, so long transactions do not queue other writers.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -20,6 +21,8 @@ from wagtail.models import ModelLogEntry, PageLogEntry
 
 from backoffice import chain
 from backoffice.models import AuditSeal
+
+logger = logging.getLogger("datamed.audit")
 
 #: How far below the last sealed id an entry committed late is still looked for
 #: at each commit (``audit_seal`` looks everywhere).
@@ -123,7 +126,16 @@ def audit_seal(*, everywhere: bool = False) -> int:
 def seal_after_commit(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     """post_save of a log entry: seal it once its transaction has committed."""
     if created and not kwargs.get("raw"):
-        transaction.on_commit(audit_seal)
+        transaction.on_commit(_seal_quietly)
+
+
+def _seal_quietly() -> None:
+    # The work has committed: a failure to seal must not turn it into an error.
+    # The entry stays unsealed (audit_verify counts it) until the next seal.
+    try:
+        audit_seal()
+    except Exception:
+        logger.exception("Sealing the audit trail failed; entries left unsealed.")
 
 
 def _seals() -> Iterator[chain.Seal]:

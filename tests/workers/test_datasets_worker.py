@@ -73,6 +73,15 @@ def test_a_worker_profiles_and_cleans_an_extract(
     assert version.rows_loaded == 929
     assert ShortageRecord.objects.filter(version=version).count() == 929
     assert version.job_id is not None
+    # The version commits first; the job records its end just after.
+    job_id = version.job_id
+    assert job_id is not None
+    wait_for(
+        lambda: (
+            JobRun.objects.values_list("status", flat=True).get(pk=job_id)
+            != JobRun.Status.RUNNING
+        )
+    )
     run = JobRun.objects.get(pk=version.job_id)
     assert run.status == JobRun.Status.DONE_WITH_ERRORS  # rows were left out
     assert run.worker.startswith("w1@")
