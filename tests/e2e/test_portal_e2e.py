@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from referential_admin.models import Presentation
-from tests.e2e.test_datasets_e2e import full_screenshot
-from tests.publications.test_releases import approve
-from tests.workflows.test_review import ingest
+from tests.e2e.pages import full_screenshot
+from tests.factories.extracts import ingest
+from tests.factories.reviews import approve
 
 pytestmark = [
     pytest.mark.e2e,

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from datasets.models import DatasetVersion
 from referential_admin.models import Presentation
 from tests.datasets.conftest import HEADER
-from tests.e2e.test_datasets_e2e import (
+from tests.e2e.pages import (
     DISPOMED,
     UPLOAD_URL,
     VERSION_URL,

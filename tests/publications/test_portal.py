@@ -13,8 +13,8 @@ from django.test import Client
 from publications.models import Release
 from publications.services import release_rollback
 from tests.datasets.conftest import DOLIPRANE
-from tests.publications.test_releases import approve
-from tests.workflows.test_review import MATCHED_ROWS, ingest
+from tests.factories.extracts import MATCHED_ROWS, ingest
+from tests.factories.reviews import approve
 
 pytestmark = pytest.mark.django_db
 

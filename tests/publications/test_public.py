@@ -17,8 +17,8 @@ from django.test import Client
 from django.urls import reverse
 
 from publications.models import Release
-from tests.publications.test_releases import approve
-from tests.workflows.test_review import MATCHED_ROWS, ingest
+from tests.factories.extracts import MATCHED_ROWS, ingest
+from tests.factories.reviews import approve
 
 pytestmark = pytest.mark.django_db
 

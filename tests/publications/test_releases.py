@@ -17,20 +17,12 @@ from datasets.models import DatasetVersion
 from publications.models import Release
 from publications.selectors import live_version
 from publications.services import release_publish, release_rollback
-from tests.workflows.test_review import MATCHED_ROWS, ingest, login
+from tests.factories.clients import login
+from tests.factories.extracts import MATCHED_ROWS, ingest
+from tests.factories.reviews import approve
 from workflows import services as review
 
 pytestmark = pytest.mark.django_db
-
-
-def approve(version: DatasetVersion, team: dict[str, Any], **kwargs: Any) -> None:
-    review.version_submit(version=version, user=team["inspection_declarant"])
-    review.version_decide(
-        version=version, user=team["inspection_reviewer"], action="approve"
-    )
-    review.version_decide(
-        version=version, user=team["data_office"], action="approve", **kwargs
-    )
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from publications.pages import PortalPage, VisualisationPage
-from tests.publications.test_releases import approve
-from tests.workflows.test_review import MATCHED_ROWS, ingest, login
+from tests.factories.clients import login
+from tests.factories.extracts import MATCHED_ROWS, ingest
+from tests.factories.reviews import approve
 from workflows.models import FourEyesRefused
 
 pytestmark = pytest.mark.django_db

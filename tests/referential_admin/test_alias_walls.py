@@ -14,13 +14,14 @@ from django.urls import reverse
 from backoffice.exceptions import PermissionRefused
 from referential_admin.models import Alias, Speciality
 from referential_admin.services import alias_save
+from tests.factories.referential import SpecialityFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def doliprane(db: Any) -> Speciality:
-    return Speciality.objects.create(cis="60234100", name="DOLIPRANE 1000 mg")
+    return SpecialityFactory.create(cis="60234100", name="DOLIPRANE 1000 mg")
 
 
 def _client(user: Any) -> Client:

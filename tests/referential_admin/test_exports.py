@@ -13,7 +13,12 @@ from django.test import Client
 from django.urls import reverse
 from wagtail.log_actions import log
 
-from referential_admin.models import Alias, AtcCorrection, Speciality
+from referential_admin.models import Alias
+from tests.factories.referential import (
+    AliasFactory,
+    AtcCorrectionFactory,
+    SpecialityFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +29,15 @@ WIDE = "\uff1dHYPERLINK(1)"
 
 @pytest.fixture
 def hostile_rows(personas: dict[str, Any]) -> None:
-    speciality = Speciality.objects.create(cis="60234100", name="DOLIPRANE 1000 mg")
-    Alias.objects.create(
-        label=HOSTILE, normalised_label="hyperlink", note=HIDDEN, speciality=speciality
+    speciality = SpecialityFactory.create(cis="60234100", name="DOLIPRANE 1000 mg")
+    AliasFactory.create(
+        label=HOSTILE,
+        normalised_label="hyperlink",
+        note=HIDDEN,
+        speciality=speciality,
+        family="",
     )
-    AtcCorrection.objects.create(speciality=speciality, atc_code="N02BE01", note=WIDE)
+    AtcCorrectionFactory.create(speciality=speciality, note=WIDE)
 
 
 def _client(user: Any) -> Client:

@@ -13,7 +13,6 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, connection, transaction
-from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry, Revision, TaskState, WorkflowState
@@ -23,37 +22,14 @@ from backoffice.exceptions import ApplicationError, InvalidTransition, Permissio
 from datasets import permissions, selectors, services
 from datasets.models import DatasetVersion, FamilyWorkflow, ShortageRecord
 from publications.selectors import live_version
-from tests.datasets.conftest import DOLIPRANE, HEADER, write_csv
+from tests.datasets.conftest import DOLIPRANE
+from tests.factories.clients import login
 from tests.factories.datasets import DatasetVersionFactory
-from tests.factories.users import PASSWORD
+from tests.factories.extracts import MATCHED_ROWS, UNMATCHED_ROWS, ingest, step
 from workflows import services as review
 from workflows.models import FourEyesRefused
 
 pytestmark = pytest.mark.django_db
-
-MATCHED_ROWS = (
-    "21-1;ouvert;Rupture de stock;01/02/2024;3400935955838;\n"
-    "21-2;fermé;Risque de rupture de stock;02/02/2024;3400935955838;\n"
-)
-UNMATCHED_ROWS = MATCHED_ROWS + (
-    "21-3;ouvert;Rupture de stock;03/02/2024;;Produit maison XYZ\n"
-    "21-4;ouvert;Rupture de stock;04/02/2024;;Préparation hospitalière ABC\n"
-)
-
-
-def ingest(tmp_path: Path, rows: str, user: Any, name: str = "a.csv") -> DatasetVersion:
-    return services.extract_ingest(
-        path=write_csv(tmp_path / name, HEADER + rows),
-        family="shortages",
-        user=user,
-    )
-
-
-def step(version: DatasetVersion) -> str:
-    state = DatasetVersion.objects.get(pk=version.pk).current_workflow_state
-    if state is None:
-        return ""
-    return f"{state.status}:{state.current_task_state.task.name}"
 
 
 def actions(version: DatasetVersion) -> list[str]:
@@ -64,17 +40,6 @@ def actions(version: DatasetVersion) -> list[str]:
         .order_by("timestamp", "pk")
         .values_list("action", flat=True)
     )
-
-
-def login(user: Any) -> Client:
-    client = Client()
-    # django-axes counts sign-ins per request: the test client's login gives one.
-    assert client.login(
-        request=RequestFactory().post("/admin/login/"),
-        username=user.username,
-        password=PASSWORD,
-    )
-    return client
 
 
 # -- The journeys ---------------------------------------------------------------------

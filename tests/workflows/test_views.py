@@ -13,8 +13,9 @@ from django.urls import reverse
 from datasets import services
 from datasets.models import DatasetVersion
 from tests.datasets.conftest import HEADER, write_csv
+from tests.factories.clients import login
 from tests.factories.datasets import DatasetVersionFactory
-from tests.workflows.test_review import MATCHED_ROWS, login, step
+from tests.factories.extracts import MATCHED_ROWS, step
 from workflows import services as review
 
 pytestmark = pytest.mark.django_db
