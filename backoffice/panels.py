@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from wagtail.admin.ui.components import Component
+
+from backoffice.http import AuthenticatedRequest
 
 
 class RequestPanel(Component):
     """A dashboard panel drawn for the user of the request."""
 
-    def __init__(self, request: HttpRequest) -> None:
+    def __init__(self, request: AuthenticatedRequest) -> None:
         self.request = request

@@ -218,9 +218,10 @@ def review_queue(version: DatasetVersion) -> QuerySet[Any]:
     schema = get_family(version.family)
     model = record_model(schema)
     if schema.medicine is None:
-        return model._default_manager.none().values()
+        nothing: QuerySet[Any] = model._default_manager.none().values()
+        return nothing
     label = schema.medicine.label_field
-    return (
+    queue: QuerySet[Any] = (
         model._default_manager.filter(version=version, match_method__in=TO_REVIEW)
         .order_by()
         .values("medicine_key")
@@ -232,6 +233,7 @@ def review_queue(version: DatasetVersion) -> QuerySet[Any]:
         )
         .order_by("-rows", "medicine_key")
     )
+    return queue
 
 
 def review_items(

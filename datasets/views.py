@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 from wagtail.admin.views import generic
 
 from backoffice.exceptions import ApplicationError, PermissionRefused
+from backoffice.http import AuthenticatedRequest
 from datasets import permissions, records, reports, selectors, services
 from datasets.families import get_family
 from datasets.forms import ENCODINGS, MappingForm, ReadingForm, UploadForm
@@ -42,17 +43,17 @@ PROBLEMS_PER_PAGE = 50
 QUEUE_PER_PAGE = 10
 
 
-def _require(request: HttpRequest, perm: str) -> None:
+def _require(request: AuthenticatedRequest, perm: str) -> None:
     if not request.user.has_perm(perm):
         raise PermissionDenied
 
 
-def _upload(request: HttpRequest, pk: int) -> Upload:
+def _upload(request: AuthenticatedRequest, pk: int) -> Upload:
     _require(request, "datasets.view_upload")
     return get_object_or_404(selectors.uploads_visible_to(request.user), pk=pk)
 
 
-def _version(request: HttpRequest, pk: int) -> DatasetVersion:
+def _version(request: AuthenticatedRequest, pk: int) -> DatasetVersion:
     _require(request, "datasets.view_datasetversion")
     return selectors.version_visible_to(request.user, pk)
 
@@ -84,7 +85,7 @@ class MappingProfileIndexView(generic.IndexView):
         return None
 
 
-def upload_create_view(request: HttpRequest) -> HttpResponse:
+def upload_create_view(request: AuthenticatedRequest) -> HttpResponse:
     """Drop an extract; its analysis starts in the background."""
     _require(request, "datasets.add_upload")
     families = permissions.upload_families(request.user)
@@ -102,7 +103,7 @@ def upload_create_view(request: HttpRequest) -> HttpResponse:
                     source=file,
                     name=file.name,
                     family=form.cleaned_data["family"],
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     sheet=form.cleaned_data["sheet"] or None,
                 )
         except (ApplicationError, PermissionRefused) as exc:
@@ -137,7 +138,7 @@ def upload_create_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def upload_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def upload_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """What was detected in the file, for confirmation, and its versions."""
     upload = _upload(request, pk)
     detection = upload.detection or {}
@@ -162,7 +163,7 @@ def upload_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             with transaction.atomic():
                 services.upload_profile_enqueue(
                     upload=upload,
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     overrides=form.overrides(),
                 )
             messages.success(request, _("The file is being read again."))
@@ -249,7 +250,7 @@ def _value_choices(
     return choices
 
 
-def mapping_view(request: HttpRequest, pk: int) -> HttpResponse:
+def mapping_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Map the file's columns to the family's fields, then clean."""
     upload = _upload(request, pk)
     _require(request, "datasets.add_datasetversion")
@@ -321,12 +322,12 @@ def mapping_view(request: HttpRequest, pk: int) -> HttpResponse:
                     name=data["profile_name"],
                     spec=new_spec,
                     columns=[c["name"] for c in upload.columns],
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                 )
                 version = services.version_create(
                     upload=upload,
                     mapping=profile,
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                 )
         except (ApplicationError, PermissionRefused) as exc:
             form.add_error(None, exc.message)
@@ -362,7 +363,7 @@ def mapping_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def version_report_view(request: HttpRequest, pk: int) -> HttpResponse:
+def version_report_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Quality report: counts per rule, completeness, matches, problem rows."""
     version = _version(request, pk)
     report = selectors.quality_report(version)
@@ -411,7 +412,7 @@ def version_report_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def version_problems_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
+def version_problems_xlsx_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The problem rows and their issues as a workbook for the producer."""
     version = _version(request, pk)
     content = reports.quality_report_xlsx(version)
@@ -425,7 +426,9 @@ def version_problems_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def version_records_csv_view(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+def version_records_csv_view(
+    request: AuthenticatedRequest, pk: int
+) -> StreamingHttpResponse:
     """The cleaned records of a version, streamed as CSV."""
     version = _version(request, pk)
     if version.status != DatasetVersion.Status.DRAFT:
@@ -439,7 +442,7 @@ def version_records_csv_view(request: HttpRequest, pk: int) -> StreamingHttpResp
     return response
 
 
-def review_view(request: HttpRequest, pk: int) -> HttpResponse:
+def review_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Unmatched and ambiguous medicine labels, grouped, with candidates."""
     version = _version(request, pk)
     if request.method == "POST":
@@ -454,7 +457,7 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
                 version=version,
                 key=key,
                 cis=None if action == "outside" else cis,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 scope=scope,
                 row_number=int(row_number) if row_number else None,
             )
@@ -500,7 +503,7 @@ def review_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def version_reclean_view(request: HttpRequest, pk: int) -> HttpResponse:
+def version_reclean_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Clean a version again with another upload and/or mapping version."""
     version = _version(request, pk)
     _require(request, "datasets.change_datasetversion")
@@ -516,7 +519,7 @@ def version_reclean_view(request: HttpRequest, pk: int) -> HttpResponse:
             version=version,
             upload=upload,
             mapping=mapping,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -529,7 +532,7 @@ def version_reclean_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("datasets_version", pk=version.pk)
 
 
-def rematch_view(request: HttpRequest, pk: int) -> HttpResponse:
+def rematch_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Match the version again in the background (POST only)."""
     version = _version(request, pk)
     _require(request, "datasets.change_datasetversion")
@@ -539,7 +542,7 @@ def rematch_view(request: HttpRequest, pk: int) -> HttpResponse:
         with transaction.atomic():
             run = services.version_rematch_enqueue(
                 version=version,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
             )
     except (ApplicationError, PermissionRefused) as exc:
         messages.error(request, exc.message)

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -17,6 +17,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.widgets.button import HeaderButton
 
 from backoffice.exceptions import ApplicationError
+from backoffice.http import AuthenticatedRequest
 from datasets.families import FAMILIES
 from datasets.permissions import user_families
 from publications.models import Release
@@ -58,7 +59,7 @@ class ReleaseIndexView(generic.IndexView):
         ]
 
 
-def rollback_view(request: HttpRequest, family: str) -> HttpResponse:
+def rollback_view(request: AuthenticatedRequest, family: str) -> HttpResponse:
     """Publish the previous release again, with a public note (Data Office)."""
     if not request.user.has_perm("publications.rollback_release"):
         raise PermissionDenied
@@ -80,7 +81,7 @@ def rollback_view(request: HttpRequest, family: str) -> HttpResponse:
         try:
             release = release_rollback(
                 family=family,
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 note=note,
             )
         except ApplicationError as exc:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,6 +19,7 @@ from wagtail.admin.ui.tables import BooleanColumn, Column, DateColumn, TitleColu
 from wagtail.admin.views import generic
 
 from backoffice.exceptions import ApplicationError
+from backoffice.http import AuthenticatedRequest
 from referential_admin import services
 from referential_admin.filters import ReferentialChangeFilterSet, SpecialityFilterSet
 from referential_admin.models import (
@@ -162,7 +164,7 @@ class BdpmUploadForm(forms.Form):
     )
 
 
-def upload_view(request: HttpRequest) -> HttpResponse:
+def upload_view(request: AuthenticatedRequest) -> HttpResponse:
     """Upload BDPM files and start their import as a background job."""
     if not request.user.has_perm("referential_admin.import_referential"):
         raise PermissionDenied
@@ -171,12 +173,12 @@ def upload_view(request: HttpRequest) -> HttpResponse:
         try:
             directory = services.referential_upload_store(
                 files=form.cleaned_data["files"],
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
             )
             with transaction.atomic():
                 run = services.referential_import_enqueue(
                     directory=directory,
-                    user=request.user,  # type: ignore[arg-type]
+                    user=request.user,
                     source=_("Upload by %(user)s")
                     % {"user": request.user.get_username()},
                 )
@@ -200,6 +202,11 @@ class AliasFormMixin:
     """Aliases are written by the alias service, which normalises the label and
     checks the family; its refusals show on the form."""
 
+    # Provided by the Wagtail edit and create views this mixin comes before.
+    request: AuthenticatedRequest
+    form: Any
+    form_invalid: Callable[[Any], HttpResponse]
+
     def form_valid(self, form: Any) -> HttpResponse:
         try:
             return super().form_valid(form)  # type: ignore[misc]
@@ -207,17 +214,17 @@ class AliasFormMixin:
             form.add_error(None, exc.message)
             self.produced_error_code = "validation_error"
             self.produced_error_message = exc.message
-            return self.form_invalid(form)  # type: ignore[attr-defined]
+            return self.form_invalid(form)
 
     def save_instance(self) -> Alias:
-        data = self.form.cleaned_data  # type: ignore[attr-defined]
+        data = self.form.cleaned_data
         return services.alias_save(
-            instance=self.form.instance,  # type: ignore[attr-defined]
+            instance=self.form.instance,
             label=data["label"],
             family=data.get("family", ""),
             speciality=data.get("speciality"),
             note=data.get("note", ""),
-            user=self.request.user,  # type: ignore[attr-defined]
+            user=self.request.user,
         )
 
 
@@ -247,7 +254,9 @@ def _transfer(kind: str) -> tuple[Any, Any, str, str]:
     return TRANSFERS[kind]
 
 
-def export_view(request: HttpRequest, kind: str, file_format: str) -> HttpResponse:
+def export_view(
+    request: AuthenticatedRequest, kind: str, file_format: str
+) -> HttpResponse:
     resource, model, codename, _index = _transfer(kind)
     if not request.user.has_perm(f"referential_admin.view_{codename}"):
         raise PermissionDenied
@@ -276,7 +285,7 @@ class TableImportForm(forms.Form):
     )
 
 
-def import_view(request: HttpRequest, kind: str) -> HttpResponse:
+def import_view(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     resource, model, codename, index = _transfer(kind)
     if not request.user.has_perm(f"referential_admin.add_{codename}"):
         raise PermissionDenied

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
@@ -21,6 +21,7 @@ from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn, UserColumn
 from wagtail.admin.views import generic
 
 from backoffice.exceptions import ApplicationError
+from backoffice.http import AuthenticatedRequest
 from tasks import services
 from tasks.filters import JobRunFilterSet
 from tasks.models import JobRun
@@ -98,17 +99,17 @@ class JobRunInspectView(generic.InspectView):
         return context
 
 
-def _visible_run(request: HttpRequest, pk: int) -> JobRun:
+def _visible_run(request: AuthenticatedRequest, pk: int) -> JobRun:
     return get_object_or_404(JobRun.objects.visible_to(request.user), pk=pk)
 
 
 @require_POST
-def cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
     if not can_manage_run(request.user, run):
         raise PermissionDenied
     try:
-        services.job_cancel(run=run, user=request.user)  # type: ignore[arg-type]
+        services.job_cancel(run=run, user=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -119,13 +120,13 @@ def cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+def retry_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     run = _visible_run(request, pk)
     if not can_manage_run(request.user, run):
         raise PermissionDenied
     try:
         with transaction.atomic():
-            services.job_retry(run=run, user=request.user)  # type: ignore[arg-type]
+            services.job_retry(run=run, user=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -134,14 +135,14 @@ def retry_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def selfcheck_view(request: HttpRequest) -> HttpResponse:
+def selfcheck_view(request: AuthenticatedRequest) -> HttpResponse:
     if not request.user.has_perm("tasks.manage_jobrun"):
         raise PermissionDenied
     with transaction.atomic():
         run = services.job_enqueue(
             kind="platform.selfcheck",
             params={"pause_seconds": 0.5},
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             target_label=_("Platform"),
         )
     messages.success(request, _("Self-check started."))
@@ -149,7 +150,7 @@ def selfcheck_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def status_view(request: HttpRequest) -> JsonResponse:
+def status_view(request: AuthenticatedRequest) -> JsonResponse:
     """Current state of the requested runs, for the live progress bars."""
     raw_ids = request.GET.get("ids", "")
     ids = [int(part) for part in raw_ids.split(",") if part.strip().isdigit()][:200]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from wagtail import hooks
 
+from backoffice.http import AuthenticatedRequest
 from tasks.panels import ActiveJobsPanel
 from tasks.viewsets import jobrun_viewset
 
@@ -17,6 +17,6 @@ def register_jobrun_viewset() -> Any:
 
 
 @hooks.register("construct_homepage_panels")
-def add_jobs_panel(request: HttpRequest, panels: list[Any]) -> None:
+def add_jobs_panel(request: AuthenticatedRequest, panels: list[Any]) -> None:
     if request.user.has_perm("tasks.view_jobrun"):
         panels.append(ActiveJobsPanel(request))

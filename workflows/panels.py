@@ -21,10 +21,10 @@ class AwaitingMyReviewPanel(RequestPanel):
     title = _("Awaiting my review")
 
     def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
-        versions = selectors.versions_awaiting(self.request.user)  # type: ignore[arg-type]
+        versions = selectors.versions_awaiting(self.request.user)
         for version in versions:
             version.family_label = selectors.family_label(version)
-        pages = selectors.pages_awaiting(self.request.user)  # type: ignore[arg-type]
+        pages = selectors.pages_awaiting(self.request.user)
         return {"versions": versions, "pages": pages, "title": self.title}
 
 
@@ -37,7 +37,7 @@ class MyVersionsPanel(RequestPanel):
     title = _("My versions")
 
     def get_context_data(self, parent_context: Any = None) -> dict[str, Any]:
-        versions = list(selectors.versions_of(self.request.user))  # type: ignore[arg-type]
+        versions = list(selectors.versions_of(self.request.user))
         for version in versions:
             version.family_label = selectors.family_label(version)
             version.review = review_status(version)

@@ -80,10 +80,10 @@ STATUS_LABELS = {
 }
 
 
-def _name(user: Any) -> str:
+def _name(user: User | None) -> str:
     if user is None:
         return ""
-    return user.get_full_name() or user.get_username()
+    return str(user.get_full_name() or user.get_username())
 
 
 def review_history(version: DatasetVersion) -> list[Decision]:
@@ -210,9 +210,11 @@ def review_panel(version: DatasetVersion, user: User) -> ReviewPanel:
 def is_reviewer(user: User) -> bool:
     """Whether the user belongs to a group that decides a review step
     (superusers administer: they review only as members of such a group)."""
-    return FourEyesApprovalTask.objects.filter(
-        active=True, groups__in=user.groups.all()
-    ).exists()
+    return bool(
+        FourEyesApprovalTask.objects.filter(
+            active=True, groups__in=user.groups.all()
+        ).exists()
+    )
 
 
 # -- Comparison with what is published -------------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.urls import include, path
 from wagtail import hooks
 
+from backoffice.http import AuthenticatedRequest
 from datasets.models import DatasetVersion
 from workflows.panels import AwaitingMyReviewPanel, MyVersionsPanel
 from workflows.selectors import is_reviewer
@@ -38,10 +38,10 @@ def register_review_urls() -> list[Any]:
 
 
 @hooks.register("construct_homepage_panels")
-def add_review_panels(request: HttpRequest, panels: list[Any]) -> None:
+def add_review_panels(request: AuthenticatedRequest, panels: list[Any]) -> None:
     panels[:] = [p for p in panels if getattr(p, "name", "") not in REPLACED_PANELS]
     if request.user.has_perm("datasets.view_datasetversion") and is_reviewer(
-        request.user  # type: ignore[arg-type]
+        request.user
     ):
         panels.append(AwaitingMyReviewPanel(request))
     if request.user.has_perm("datasets.add_upload"):

@@ -203,10 +203,13 @@ def _issue_rows(
 
 
 def _record_rows(
-    version: DatasetVersion, schema: FamilySchema, table: read.Table, records: Any
+    version: DatasetVersion,
+    schema: FamilySchema,
+    table: read.Table,
+    records: pd.DataFrame,
 ) -> pd.DataFrame:
     """The record model's rows (attnames as columns) of cleaned records."""
-    frame = records[schema.field_names]  # lazy selection (copy on write)
+    frame = records[list(schema.field_names)]  # lazy selection (copy on write)
     frame["version_id"] = version.pk
     frame["row_number"] = table.row_numbers[
         records["position"].to_numpy(dtype=np.int64)
@@ -428,7 +431,8 @@ def _clean_and_store(
                 min(done, total), total=total, stage=stage
             ),
         )
-        result, gone = outcome["result"], outcome["gone"]
+        result: CleanResult = outcome["result"]
+        gone = outcome["gone"]
         if len(gone):
             last_id = model._default_manager.aggregate(last=Max("pk"))["last"]
             model._default_manager.filter(

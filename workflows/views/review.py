@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from backoffice.exceptions import ApplicationError
+from backoffice.http import AuthenticatedRequest
 from datasets import selectors as dataset_selectors
 from datasets.families import get_family
 from datasets.models import DatasetVersion, MappingProfile, Upload
@@ -28,7 +29,7 @@ from workflows.views.access import version_or_404
 
 
 def _review_response(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     version: Any,
     *,
     decide_error: str = "",
@@ -48,7 +49,7 @@ def _review_response(
         {
             "version": version,
             "schema": schema,
-            "panel": selectors.review_panel(version, request.user),  # type: ignore[arg-type]
+            "panel": selectors.review_panel(version, request.user),
             "gate_criteria": gate_criteria(version.family),
             "report": dataset_selectors.quality_report(version) if draft else None,
             "left_out": dataset_selectors.left_out_reasons(version),
@@ -69,14 +70,16 @@ def _review_response(
     )
 
 
-def review_view(request: HttpRequest, pk: int) -> HttpResponse:
+def review_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Everything a reviewer needs to decide: status and steps, the note, the
     numbers of the quality report, changes against the live release, the match
     decisions, what publication will suppress, and the downloads."""
     return _review_response(request, version_or_404(request, pk))
 
 
-def _reclean_choices(request: HttpRequest, version: Any) -> dict[str, Any] | None:
+def _reclean_choices(
+    request: AuthenticatedRequest, version: Any
+) -> dict[str, Any] | None:
     """Uploads and mapping versions a correction may use, when one is allowed."""
     if not request.user.has_perm("datasets.change_datasetversion"):
         return None
@@ -97,14 +100,14 @@ def _back(pk: int) -> HttpResponse:
 
 
 @require_POST
-def submit_view(request: HttpRequest, pk: int) -> HttpResponse:
+def submit_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Submit the version (with its note), or resume after changes."""
     version = version_or_404(request, pk)
     note = request.POST.get("note")
     try:
         state = services.version_submit(
             version=version,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             note=note,
         )
     except ApplicationError as exc:
@@ -128,7 +131,7 @@ def submit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+def decide_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Approve the current step (the last one with an optional publication date),
     or request changes with a comment. A refusal shows the screen again with the
     comment kept."""
@@ -151,7 +154,7 @@ def decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         task_state = services.version_decide(
             version=version,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             action=action,
             comment=comment,
             publish_at=publish_at,
@@ -180,13 +183,13 @@ def _decision_message(version: Any, task_state: Any) -> str:
 
 
 @require_POST
-def cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Withdraw the version from review."""
     version = version_or_404(request, pk)
     try:
         services.version_cancel(
             version=version,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
