@@ -22,7 +22,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
 if settings.DEBUG:
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Only images are public files; releases and documents go through their
+    # views, raw files are not under MEDIA_ROOT at all.
+    for folder in ("images", "original_images"):
+        urlpatterns += static(
+            f"{settings.MEDIA_URL}{folder}/",
+            document_root=settings.MEDIA_ROOT / folder,
+        )
 
 urlpatterns += [path("", include(wagtail_urls))]
 

@@ -1,10 +1,11 @@
-"""Admin shell: branding and menus trimmed to what works offline."""
+"""Admin shell: branding and menus trimmed to what works offline; documents kept
+private."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
@@ -36,3 +37,20 @@ def second_factor_account_item(request: HttpRequest) -> dict[str, Any]:
             "Set up or check the authenticator application of your account."
         ),
     }
+
+
+@hooks.register("before_serve_document")
+def documents_are_private(document: Any, request: HttpRequest) -> None:
+    """Documents added in the admin are working files, not reviewed content: only
+    a user who may choose or change the document downloads it (as an attachment,
+    see ``WAGTAILDOCS_INLINE_CONTENT_TYPES``); anyone else is told it does not
+    exist (the portal's 404)."""
+    # Wagtail's permission module must not load before its app is ready.
+    from wagtail.documents.permissions import permission_policy
+
+    user = request.user
+    if user.is_authenticated and permission_policy.user_has_any_permission_for_instance(
+        user, ["change", "choose"], document
+    ):
+        return
+    raise Http404(_("This document does not exist."))

@@ -21,6 +21,8 @@ from wagtail.models import (
     WorkflowMixin,
 )
 
+from backoffice.storage import private_storage
+
 FAMILY_LENGTH = 40
 
 
@@ -40,7 +42,13 @@ class Upload(models.Model):
         FAILED = "failed", _("Unreadable")
 
     family = models.CharField(_("data family"), max_length=FAMILY_LENGTH, db_index=True)
-    file = models.FileField(_("raw file"), upload_to="extracts/%Y/%m/", max_length=255)
+    # Under PRIVATE_ROOT, named by family, month and SHA-256 (no extension).
+    file = models.FileField(
+        _("raw file"),
+        upload_to="extracts/%Y/%m/",
+        storage=private_storage,
+        max_length=255,
+    )
     original_name = models.CharField(_("file name"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     size = models.BigIntegerField(_("size (bytes)"))

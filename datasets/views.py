@@ -13,7 +13,6 @@ from django.db import transaction
 from django.http import (
     FileResponse,
     Http404,
-    HttpRequest,
     HttpResponse,
     StreamingHttpResponse,
 )
@@ -220,12 +219,19 @@ def upload_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
-def upload_raw_view(request: HttpRequest, pk: int) -> FileResponse:
-    """The raw file exactly as uploaded."""
+def upload_raw_view(request: AuthenticatedRequest, pk: int) -> FileResponse:
+    """The raw file exactly as uploaded, as an attachment of a neutral type (never
+    rendered by the browser, whatever the uploader named it)."""
     upload = _upload(request, pk)
-    return FileResponse(
-        upload.file.open("rb"), as_attachment=True, filename=upload.original_name
+    response = FileResponse(
+        upload.file.open("rb"),
+        as_attachment=True,
+        filename=upload.original_name,
+        content_type="application/octet-stream",
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
 
 
 def _value_choices(

@@ -20,7 +20,7 @@ from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Locale, Page, PagePermissionTester, Site
 from wagtail.url_routing import RouteResult
 
 from backoffice.throttle import retry_after
@@ -103,7 +103,30 @@ def cached_route(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapped
 
 
-class PortalPage(RoutablePageMixin, Page):
+class ReviewedPagePermissionTester(PagePermissionTester):
+    """Nobody publishes a public page by themself, superusers included: the
+    editor, the bulk action, the admin API, a copy "kept live" all ask this
+    tester and are refused. Publication happens only at the last approval of
+    the page's review workflow (``workflows.finish``), which skips the check."""
+
+    def can_publish(self) -> bool:
+        return False
+
+    def can_publish_subpage(self) -> bool:
+        return False
+
+
+class ReviewedPage(Page):
+    """A public page whose publication is its review's last approval."""
+
+    class Meta:
+        abstract = True
+
+    def permissions_for_user(self, user: Any) -> PagePermissionTester:
+        return ReviewedPagePermissionTester(user, self)
+
+
+class PortalPage(RoutablePageMixin, ReviewedPage):
     """The public site's root page (one per site)."""
 
     max_count = 1
@@ -244,7 +267,7 @@ class PublishedTableBlock(blocks.StructBlock):
         icon = "table"
 
 
-class VisualisationPage(Page):
+class VisualisationPage(ReviewedPage):
     """A page the Data Office composes from text, charts and tables of the
     published data; published through the public pages' review workflow."""
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from backoffice.bulk import bulk_upsert
 from backoffice.exceptions import ApplicationError, PermissionRefused
 from backoffice.roles import families_of, sees_every_family
+from backoffice.storage import private_root
 from referential_admin import bdpm
 from referential_admin.matching import normalise_label
 from referential_admin.models import (
@@ -723,13 +724,14 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 def referential_upload_store(*, files: list[Any], user: AbstractBaseUser) -> Path:
-    """Store uploaded BDPM files (or one zip of them) in a new folder of the media
-    storage and return it. Only standard BDPM file names are kept; a zip is read
-    without trusting its paths. Raises ApplicationError for anything else."""
+    """Store uploaded BDPM files (or one zip of them) in a new folder of the
+    private storage (never served) and return it. Only standard BDPM file names
+    are kept; a zip is read without trusting its paths. Raises ApplicationError
+    for anything else."""
     import zipfile
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
-    target = Path(settings.MEDIA_ROOT) / "referential" / f"{stamp}-{user.pk}"
+    target = private_root() / "referential" / f"{stamp}-{user.pk}"
     empty = [Path(u.name).name for u in files if not u.size]
     if empty:
         raise ApplicationError(

@@ -13,13 +13,12 @@ def workflow_finish(workflow_state: Any, user: Any = None) -> None:
     scheduled date.
 
     Nobody holds the "publish" permission of dataset versions (see
-    ``datasets.permissions``): publication happens here only, after every step
-    approved, so the permission check is skipped on purpose. Other objects
-    (pages) keep Wagtail's behaviour.
+    ``datasets.permissions``) nor of public pages (``ReviewedPagePermissionTester``):
+    publication happens here only, after every step approved, so the permission
+    check is skipped on purpose.
     """
     from django.utils import timezone
     from wagtail.log_actions import log
-    from wagtail.workflows import publish_workflow_state
 
     from datasets.models import DatasetVersion
     from workflows.four_eyes import FourEyesRefused, publication_error
@@ -60,4 +59,4 @@ def workflow_finish(workflow_state: Any, user: Any = None) -> None:
         revision.publish(user=user, skip_permission_checks=True)
         release_if_live(obj.pk, user)
         return
-    publish_workflow_state(workflow_state, user=user)
+    obj.get_latest_revision().publish(user=user, skip_permission_checks=True)

@@ -12,14 +12,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
 from backoffice.exceptions import ApplicationError
+from backoffice.storage import private_root
 from datasets.messages import read_error_message
 from datasets.models import Upload
 from datasets.permissions import family_check
@@ -60,7 +59,7 @@ def upload_create(
     and PermissionRefused for a family outside the user's directorate.
     """
     family_check(user, family)
-    base = Path(settings.MEDIA_ROOT) / "extracts"
+    base = private_root() / "extracts"
     staging = base / "incoming"
     staging.mkdir(parents=True, exist_ok=True)
     temporary = staging / f"{time.time_ns()}-{os.getpid()}.part"
@@ -80,13 +79,9 @@ def upload_create(
         except read.ReadError as exc:
             raise read_error(exc, name) from exc
         stamp = timezone.now()
-        relative = (
-            Path("extracts")
-            / family
-            / stamp.strftime("%Y/%m")
-            / (f"{sha[:16]}-{get_valid_filename(Path(name).name) or 'extrait'}")
-        )
-        final = Path(settings.MEDIA_ROOT) / relative
+        # A neutral name: the uploader's name and extension are only data.
+        relative = Path("extracts") / family / stamp.strftime("%Y/%m") / sha
+        final = private_root() / relative
         final.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(temporary, final)
         # Raw files are evidence: nobody rewrites them, not even by mistake.

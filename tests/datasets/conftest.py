@@ -31,7 +31,9 @@ def real_shortages() -> Path:
 
 @pytest.fixture
 def media(settings: Any, tmp_path: Path) -> Path:
+    """Public media (releases) under the test's folder, private files beside it."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
     return Path(settings.MEDIA_ROOT)
 
 

@@ -270,7 +270,7 @@ def test_refused_files_get_a_french_reason_and_leave_nothing(
         services.upload_create(source=path, name=name, family="shortages", user=None)
     assert expected in info.value.message
     assert not Upload.objects.exists()
-    assert not [p for p in (media / "extracts").rglob("*") if p.is_file()]
+    assert not [p for p in (media.parent / "private").rglob("*") if p.is_file()]
 
 
 def test_a_zip_bomb_disguised_as_a_workbook_is_refused(
@@ -305,7 +305,7 @@ def test_a_file_over_the_size_limit_is_refused(
         )
     assert "plus que les 100" in info.value.message
     # Nothing is left behind, not even the part copied before the refusal.
-    assert not list((media / "extracts").rglob("*.*"))
+    assert not [p for p in (media.parent / "private").rglob("*") if p.is_file()]
 
 
 def test_the_same_bytes_uploaded_again_point_to_the_first_upload(

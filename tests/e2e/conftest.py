@@ -100,6 +100,7 @@ def demo(settings: Any, tmp_path: Any) -> None:
         REAL / "bdpm" / "CIS_CIP_Dispo_Spec.txt",
     )
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
     call_command("create_demo_users")
     # Only the referential's demo: the datasets demo would take version 1.
     referential_demo.load()

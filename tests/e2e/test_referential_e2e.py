@@ -25,6 +25,7 @@ def test_a_manager_imports_searches_and_opens_a_speciality(
     live_server: Any, page: Any, tmp_path: Path, settings: Any
 ) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_ROOT = tmp_path / "private"
     call_command("create_demo_users")
     folder = cut_snapshot(tmp_path / "bdpm", ["60234100", "69309629", "61266250"])
     login(page, live_server.url, "gestionnaire.dataoffice", DEMO_PASSWORD)

@@ -121,3 +121,86 @@ def test_the_other_manager_finds_the_page_on_the_dashboard_and_approves_it(
     client.post(url, {"comment": ""})
     page.refresh_from_db()
     assert page.live is True
+
+
+def _publish_through_bulk_action(client: Client, page: VisualisationPage) -> int:
+    url = reverse("wagtail_bulk_action", args=["wagtailcore", "page", "publish"])
+    return client.post(f"{url}?id={page.pk}&next=/admin/").status_code
+
+
+def _publish_through_admin_api(client: Client, page: VisualisationPage) -> int:
+    url = f"/admin/api/main/pages/{page.pk}/action/publish/"
+    return client.post(url, {}, content_type="application/json").status_code
+
+
+def _publish_through_editor(client: Client, page: VisualisationPage) -> int:
+    edit = reverse("wagtailadmin_pages:edit", args=[page.pk])
+    data = {
+        "title": page.title,
+        "slug": page.slug,
+        "body-count": "0",
+        "comments-TOTAL_FORMS": "0",
+        "comments-INITIAL_FORMS": "0",
+        "action-publish": "1",
+    }
+    return client.post(edit, data).status_code
+
+
+def _publish_through_a_live_copy(client: Client, page: VisualisationPage) -> int:
+    page.get_latest_revision().publish(user=None)  # reviewed, then live
+    url = reverse("wagtailadmin_pages:copy", args=[page.pk])
+    data = {
+        "new_title": "Copie",
+        "new_slug": "copie",
+        "new_parent_page": str(page.get_parent().pk),
+        "publish_copies": "on",
+    }
+    status = client.post(url, data).status_code
+    page.refresh_from_db()
+    page.unpublish(user=None)  # the original goes back; only the copy is checked
+    return status
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        _publish_through_bulk_action,
+        _publish_through_admin_api,
+        _publish_through_editor,
+        _publish_through_a_live_copy,
+    ],
+)
+@pytest.mark.parametrize("who", ["data_office", "administrator"])
+def test_no_path_publishes_a_public_page_outside_its_review(
+    team: dict[str, Any], personas: dict[str, Any], path: Any, who: str
+) -> None:
+    page = make_page(team["data_office"])
+    status = path(login(personas[who]), page)
+    assert status < 500
+    page.refresh_from_db()
+    assert page.live is False
+    # Nothing else under the portal went live either (a copy, an alias).
+    assert not VisualisationPage.objects.filter(live=True).exists()
+    assert (
+        not PortalPage.objects.get()
+        .permissions_for_user(personas[who])
+        .can_publish_subpage()
+    )
+
+
+def test_documents_are_private_and_served_as_attachments(
+    media: Path, personas: dict[str, Any]
+) -> None:
+    from django.core.files.base import ContentFile
+    from wagtail.documents.models import Document
+
+    document = Document.objects.create(
+        title="Note", file=ContentFile(b"%PDF-1.4 note interne", name="note.pdf")
+    )
+    url = document.url
+    assert Client().get(url).status_code == 404
+    assert login(personas["inspection_declarant"]).get(url).status_code == 404
+    response = login(personas["data_office"]).get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert b"".join(response.streaming_content) == b"%PDF-1.4 note interne"

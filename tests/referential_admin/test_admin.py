@@ -61,6 +61,7 @@ def test_only_the_data_office_imports_bdpm_files(
     settings: Any,
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_ROOT = tmp_path
     url = reverse("referential_imports:upload")
     client.force_login(personas["inspection_declarant"])
     assert client.get(url).status_code in (302, 403)
@@ -89,6 +90,7 @@ def test_a_non_bdpm_upload_is_refused_with_a_french_message(
     client: Client, personas: dict[str, Any], tmp_path: Path, settings: Any
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_ROOT = tmp_path
     client.force_login(personas["data_office"])
     response = client.post(
         reverse("referential_imports:upload"),
@@ -184,6 +186,7 @@ def test_an_empty_file_in_an_upload_is_named_and_nothing_starts(
     client: Client, personas: dict[str, Any], tmp_path: Path, settings: Any
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_ROOT = tmp_path
     client.force_login(personas["data_office"])
     response = client.post(
         reverse("referential_imports:upload"),
