@@ -191,8 +191,9 @@ DATA_OFFICE_VIEWS = ("wagtailadmin_reports:",)
 class FamilyWallMiddleware:
     """Every admin view that Wagtail builds for a model with a ``family`` (its
     viewsets' inspect, edit, delete, history, usage, revisions, workflow and
-    chooser screens) answers 404 for an object of a family the user's
-    directorate does not own; shared objects (no family) stay shared. Wagtail's
+    chooser screens, editing sessions, bulk actions) answers 404 for an object
+    of a family the user's directorate does not own; shared objects (no family)
+    stay shared. Wagtail's
     reports, which span every family, answer 403 to directorates.
 
     The project's own screens check in their services as well; this is the wall
@@ -220,18 +221,35 @@ class FamilyWallMiddleware:
         if match is not None and match.view_name.startswith(DATA_OFFICE_VIEWS):
             # Wagtail's reports (site history…) span every family's objects.
             raise PermissionDenied
-        if "pk" not in view_kwargs:
+        if "pk" in view_kwargs or "object_id" in view_kwargs:
+            # A viewset's screen, or a view naming its model in the URL
+            # (editing sessions' ping and release).
+            keys = [str(view_kwargs.get("pk", view_kwargs.get("object_id")))]
+            model = _model_of(view_func) or _model_named(view_kwargs)
+        elif match is not None and match.view_name == "wagtail_bulk_action":
+            keys = request.GET.getlist("id")  # bulk actions name their objects
+            model = _model_named(view_kwargs)
+        else:
             return None
-        model = _model_of(view_func)
         if model is None or "family" not in {f.name for f in model._meta.fields}:
             return None
-        family = (
-            model._default_manager.filter(pk=unquote(str(view_kwargs["pk"])))
+        families = set(
+            model._default_manager.filter(pk__in=[unquote(key) for key in keys])
+            .exclude(family="")
             .values_list("family", flat=True)
-            .first()
         )
-        if family and family not in families_of(user):
+        if families - families_of(user):
             raise Http404
+        return None
+
+
+def _model_named(view_kwargs: dict[str, object]) -> type[Model] | None:
+    """The model an URL names by ``app_label`` and ``model_name``, if any."""
+    try:
+        return apps.get_model(
+            str(view_kwargs["app_label"]), str(view_kwargs["model_name"])
+        )
+    except (KeyError, LookupError):
         return None
 
 

@@ -1,6 +1,7 @@
 """Directorate walls on every admin URL that names an object, found from the URL
 resolver (not a hand list): the URLs Wagtail adds (inspect, edit, delete,
-history, usage, revisions, workflow, chooser, lock) and the project's own. Each
+history, usage, revisions, workflow, chooser, lock, editing sessions, bulk
+actions) and the project's own. Each
 answers 404, 403 or a refusal to a user of the other directorate, GET and POST
 alike, and changes nothing; listings show only the user's families."""
 
@@ -24,6 +25,7 @@ from publications.models import Release
 from referential_admin.models import Alias
 from tasks.models import JobRun
 from tests.factories.datasets import DatasetVersionFactory
+from tests.factories.referential import AliasFactory
 from tests.factories.tasks import JobRunFactory
 from workflows import services as review
 
@@ -46,7 +48,6 @@ OWN_VIEWS: dict[str, type[models.Model]] = {
 #: Data Office's public pages and their media, or not about an object.
 NOT_FAMILY = (
     "/referentiel/",
-    "/editing-sessions/",
     "/publications/<str:family>/",
     "admin/api/",
     "admin/pages/",
@@ -72,15 +73,28 @@ def _patterns(
     return found
 
 
+#: The models that have a family (the fixture holds one object of each).
+FAMILY_MODELS: tuple[type[models.Model], ...] = (
+    DatasetVersion,
+    Upload,
+    MappingProfile,
+    Release,
+    JobRun,
+    Alias,
+)
+
+
 def _object_urls() -> list[tuple[str, URLPattern, str, type[models.Model]]]:
-    urls, unknown = [], []
+    urls: list[tuple[str, URLPattern, str, type[models.Model]]] = []
+    unknown: list[str] = []
     for route, pattern, namespace in _patterns(get_resolver()):
-        if (
-            not route.startswith("admin/")
-            or "pk" not in pattern.pattern.regex.groupindex
-        ):
+        groups = pattern.pattern.regex.groupindex
+        if not route.startswith("admin/") or not {"pk", "object_id"} & set(groups):
             continue
         if any(part in "/" + route for part in NOT_FAMILY):
+            continue
+        if "app_label" in groups:  # the URL names its model: try every one
+            urls.extend((route, pattern, namespace, m) for m in FAMILY_MODELS)
             continue
         initkwargs = getattr(pattern.callback, "view_initkwargs", None) or {}
         model = initkwargs.get("model")
@@ -117,15 +131,13 @@ def inspection_objects(
         MappingProfile: in_review.mapping,
         Release: Release.objects.get(version=published),
         JobRun: JobRunFactory.create(family="shortages", created_by=declarant),
-        Alias: Alias.objects.create(
-            label="Doli", normalised_label="doli", family="shortages"
-        ),
+        Alias: AliasFactory.create(label="Doli", family="shortages"),
     }
 
 
 def _kwargs(pattern: URLPattern, obj: Any) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"pk": obj.pk}
     groups = pattern.pattern.regex.groupindex
+    kwargs: dict[str, Any] = {"object_id" if "object_id" in groups else "pk": obj.pk}
     revision = (
         Revision.objects.for_instance(obj).order_by("-pk").first()
         if isinstance(obj, DatasetVersion)
@@ -142,9 +154,10 @@ def _kwargs(pattern: URLPattern, obj: Any) -> dict[str, Any]:
         "file_format": "csv",
         "app_label": obj._meta.app_label,
         "model_name": obj._meta.model_name,
+        "session_id": 1,
     }
     for name in groups:
-        if name != "pk":
+        if name not in ("pk", "object_id"):
             kwargs[name] = values[name]
     return kwargs
 
@@ -179,6 +192,34 @@ def test_every_admin_url_of_an_object_is_walled_off_from_the_other_directorate(
     assert not DatasetVersion.objects.get(
         pk=inspection_objects[DatasetVersion].pk
     ).locked
+
+
+def test_every_bulk_action_on_an_object_of_the_other_directorate_is_refused(
+    team: dict[str, Any], inspection_objects: dict[type[models.Model], Any]
+) -> None:
+    from wagtail.admin.views.bulk_action.registry import bulk_action_registry
+
+    client = Client()
+    client.force_login(team["surveillance_declarant"])
+    tried, leaks = 0, []
+    for model in FAMILY_MODELS:
+        meta = model._meta
+        for action in bulk_action_registry.get_bulk_actions_for_model(
+            meta.app_label, meta.model_name
+        ):
+            obj = inspection_objects[model]
+            url = reverse(
+                "wagtail_bulk_action",
+                args=[meta.app_label, meta.model_name, action.action_type],
+            )
+            for method in ("get", "post"):
+                tried += 1
+                answer = getattr(client, method)(f"{url}?id={obj.pk}&next=/admin/")
+                if answer.status_code != 404:
+                    leaks.append(f"{method.upper()} {url} → {answer.status_code}")
+    assert tried >= 2 and leaks == []
+    for model, obj in inspection_objects.items():
+        assert model._default_manager.filter(pk=obj.pk).exists(), model
 
 
 def test_the_owner_directorate_still_opens_them(
