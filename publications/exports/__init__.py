@@ -3,9 +3,9 @@ adapters): CSV (UTF-8), XLSX and JSON of the published data, its Table Schema,
 and a data package with the metadata and the SHA-256 of the data file.
 
 Row-level families publish their records; the others publish their aggregates
-after disclosure control. Text that a spreadsheet would run as a formula is
-neutralised in the CSV and XLSX files (JSON keeps the values as they are: it is
-read by programs, not spreadsheets).
+after disclosure control. Every file keeps the published values as they are;
+text that a spreadsheet would run as a formula is a text cell in the XLSX file,
+and the data package states the rule (``FORMULA_NOTE``) for readers of the CSV.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What every file adapter of a release shares: the data it writes (the family's
-records, or its aggregates after disclosure control), how text that a spreadsheet
-would run is neutralised, and how a file is stored with its SHA-256."""
+records, or its aggregates after disclosure control), the rule the files follow
+for text a spreadsheet would run, and how a file is stored with its SHA-256."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pandas as pd
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from datasets.families import get_family
-from datasets.pipeline.export import FORMULA_PATTERN
 from datasets.pipeline.schema import FamilySchema
 from datasets.records import record_model
 from publications.aggregates import aggregate_tables
@@ -27,6 +27,14 @@ LICENCE = {
     "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
 }
 PRODUCER = "Agence nationale de sécurité du médicament et des produits de santé (ANSM)"
+
+#: The published files keep the source's values; the data package says so.
+FORMULA_NOTE = _(
+    "Values are published as the source holds them, in every file. A value that "
+    "begins with =, +, - or @ (possibly after spaces or line breaks, or in their "
+    "full-width forms) is text, never a formula: the XLSX file holds it as a text "
+    "cell; open the CSV file in a spreadsheet by importing its columns as text."
+)
 
 #: Columns added to every record file.
 MATCH_COLUMNS = ("matched_cis",)
@@ -106,21 +114,6 @@ class Adapter(Protocol):
     def filename(self, data: ReleaseData) -> str: ...
 
     def render(self, data: ReleaseData) -> bytes: ...
-
-
-def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with formula-like text neutralised, one vectorised test per
-    text column (the same rule as ``datasets.pipeline.export.neutralise``)."""
-    safe = frame.copy()
-    for name in safe.columns:
-        column = safe[name]
-        if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
-            continue
-        text = column.astype("string")
-        risky = text.str.match(FORMULA_PATTERN).fillna(False).astype(bool)
-        if risky.any():
-            safe[name] = column.where(~risky, "'" + text)
-    return safe
 
 
 def save(path: str, content: bytes) -> dict[str, Any]:

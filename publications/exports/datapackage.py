@@ -9,7 +9,7 @@ import pandas as pd
 from django.conf import settings
 
 from datasets.pipeline.schema import FamilySchema
-from publications.exports.base import LICENCE, PRODUCER, ReleaseData
+from publications.exports.base import FORMULA_NOTE, LICENCE, PRODUCER, ReleaseData
 
 
 def period(frame: pd.DataFrame, schema: FamilySchema) -> dict[str, str] | None:
@@ -55,6 +55,7 @@ class DataPackageAdapter:
                 "frequency": getattr(
                     settings, "DATAMED_RELEASE_FREQUENCY", "irregular"
                 ),
+                "values": str(FORMULA_NOTE),
             },
             "resources": [
                 {

@@ -1,6 +1,6 @@
-"""Open data files of a release (Table Schema valid, formulas neutralised,
-checksums, stable URLs) and the public API (filters, pagination, ETag, OpenAPI,
-DCAT-AP)."""
+"""Open data files of a release (Table Schema valid, values faithful, no live
+formula, checksums, stable URLs) and the public API (filters, pagination, ETag,
+OpenAPI, DCAT-AP)."""
 
 from __future__ import annotations
 
@@ -61,18 +61,37 @@ def test_the_files_are_valid_against_their_table_schema(
         assert hashlib.sha256(content).hexdigest() == info["sha256"]
 
 
-def test_formulas_are_neutralised_in_the_csv_and_the_workbook(
+def test_public_files_keep_the_values_and_no_cell_is_a_formula(
     released: Release, media: Path
 ) -> None:
     text = (media / released.files["csv"]["path"]).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows[-1]["product_name"] == '\'=HYPERLINK("x")'
+    assert rows[-1]["product_name"] == '=HYPERLINK("x")'  # faithful to the source
     book = openpyxl.load_workbook(media / released.files["xlsx"]["path"])
-    values = [cell.value for row in book.active.iter_rows() for cell in row]
-    assert '\'=HYPERLINK("x")' in values
-    assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+    cells = [cell for row in book["donnees"].iter_rows() for cell in row]
+    hyperlink = [c for c in cells if c.value == '=HYPERLINK("x")']
+    assert len(hyperlink) == 1 and hyperlink[0].data_type == "s"
+    assert not [c for c in cells if c.data_type == "f"]
     data = json.loads((media / released.files["json"]["path"]).read_text())
-    assert data[-1]["product_name"] == '=HYPERLINK("x")'  # JSON keeps the value
+    assert data[-1]["product_name"] == '=HYPERLINK("x")'
+    package_path = media / released.files["datapackage"]["path"]
+    package = json.loads(package_path.read_text())
+    assert "jamais une formule" in package["datamed"]["values"]
+
+
+def test_a_workbook_past_a_sheets_row_limit_continues_on_a_new_sheet(
+    released: Release, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publications.exports import xlsx
+    from publications.exports.base import ReleaseData
+
+    monkeypatch.setattr(xlsx, "SHEET_ROWS", 2)
+    data = ReleaseData.read(released)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.XlsxAdapter().render(data)))
+    assert book.sheetnames == ["donnees", "donnees_2"]
+    first, second = (list(book[name].values) for name in book.sheetnames)
+    assert first[0] == second[0] == tuple(data.frame.columns)
+    assert len(first) - 1 + len(second) - 1 == len(data.frame) == 3
 
 
 def test_the_latest_and_numbered_urls_serve_the_files_with_an_etag(
