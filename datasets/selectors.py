@@ -27,7 +27,8 @@ from datasets.models import DatasetVersion, Issue, MatchDecision, ProblemRow, Up
 from datasets.permissions import user_families
 from datasets.pipeline.diff import diff_records
 from datasets.records import TO_REVIEW, record_model
-from referential_admin.matching import strengths_differ
+from referential_admin.matching import normalise_label, strengths_differ
+from referential_admin.models import Alias
 from referential_admin.selectors import match_labels_for_family
 
 if TYPE_CHECKING:
@@ -385,6 +386,62 @@ def version_diff(
     )
     result["baseline"] = baseline
     return result
+
+
+@dataclass
+class AliasChange:
+    """An alias decided since the baseline that matched rows of the version."""
+
+    label: str
+    target: str
+    shared: bool
+    decided_by: str
+    decided_at: Any
+    rows: int
+
+
+def alias_changes(
+    version: DatasetVersion, baseline: DatasetVersion | None
+) -> list[AliasChange]:
+    """The aliases (of the version's family, or shared by every family) decided
+    after ``baseline`` was cleaned — all of them when there is no baseline — that
+    matched rows of ``version``, with the number of its rows each one decided.
+    A reviewer sees who redirected the version's matches outside the review
+    queue. Distinct labels are normalised once each, never once per row."""
+    schema = get_family(version.family)
+    if schema.medicine is None:
+        return []
+    label_field = schema.medicine.label_field
+    counted = (
+        record_model(schema)
+        ._default_manager.filter(version=version, match_method="alias")
+        .values_list(label_field)
+        .annotate(rows=Count("pk"))
+    )
+    rows_per_key: dict[str, int] = {}
+    for label, rows in counted:
+        key = normalise_label(label or "")
+        rows_per_key[key] = rows_per_key.get(key, 0) + rows
+    aliases = Alias.objects.filter(
+        normalised_label__in=list(rows_per_key), family__in=[version.family, ""]
+    ).select_related("speciality", "created_by")
+    if baseline is not None and baseline.cleaned_at is not None:
+        aliases = aliases.filter(created_at__gt=baseline.cleaned_at)
+    return [
+        AliasChange(
+            label=alias.label,
+            target=str(alias.speciality) if alias.speciality_id else "",
+            shared=not alias.family,
+            decided_by=(
+                alias.created_by.get_full_name() or alias.created_by.get_username()
+            )
+            if alias.created_by
+            else "",
+            decided_at=alias.created_at,
+            rows=rows_per_key[alias.normalised_label],
+        )
+        for alias in aliases.order_by("-created_at")
+    ]
 
 
 def summary_columns(family: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources
 
@@ -68,8 +69,12 @@ class AliasResource(resources.ModelResource):
             reason = alias_family_error(user, str(family))
             if reason is not None:
                 raise ValueError(reason)
-        if instance.pk is None and user is not None and user.is_authenticated:
-            instance.created_by = user
+        # A row saved (new or changed: unchanged rows are skipped) is a decision
+        # of the importing user, now, as in ``alias_save``.
+        instance.created_by = (
+            user if user is not None and user.is_authenticated else None
+        )
+        instance.created_at = timezone.now()
 
 
 class AtcCorrectionResource(resources.ModelResource):

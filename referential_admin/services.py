@@ -810,7 +810,8 @@ def alias_save(
 ) -> Alias:
     """Create or update the alias of ``label`` (normalised as the matching service
     does). ``speciality=None`` records the label as outside the referential.
-    Raises ApplicationError when another alias already covers the same label,
+    The user and the moment become the alias's decision (a change is a new
+    decision). Raises ApplicationError when another alias already covers the same label,
     PermissionRefused for a family (before or after) the user may not write
     (``alias_family_error``)."""
     normalised = normalise_label(label)
@@ -839,8 +840,12 @@ def alias_save(
     alias.family = family
     alias.speciality = speciality
     alias.note = note
-    if alias.pk is None and user is not None and user.is_authenticated:
-        alias.created_by = user
+    # Who decided the alias as it now stands, and when: a change is a new decision
+    # (the review of a version it matches shows it).
+    alias.created_by_id = (
+        user.pk if user is not None and user.is_authenticated else None
+    )
+    alias.created_at = timezone.now()
     alias.full_clean()
     alias.save()
     return alias

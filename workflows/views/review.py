@@ -56,6 +56,11 @@ def _review_response(
             "diff": comparison.diff if comparison else None,
             "baseline": comparison.baseline if comparison else None,
             "disclosure": selectors.disclosure_preview(version) if draft else None,
+            "aliases": dataset_selectors.alias_changes(
+                version, comparison.baseline if comparison else None
+            )
+            if draft
+            else [],
             "reclean": _reclean_choices(request, version),
             "decide_error": decide_error,
             "comment": comment,
