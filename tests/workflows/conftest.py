@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 
 from backoffice import roles
+from datasets.models import DatasetVersion
 from tests.datasets.conftest import media, small_referential  # noqa: F401
+from tests.factories.datasets import DatasetVersionFactory
+from tests.factories.extracts import step
 from tests.factories.users import UserFactory
 from workflows import services as review
 
@@ -39,3 +42,14 @@ def approve_both(team: dict[str, Any]) -> Any:
         return type(version).objects.get(pk=version.pk)
 
     return approve
+
+
+@pytest.fixture
+def in_review(team: dict[str, Any]) -> DatasetVersion:
+    """A version uploaded by the declarant, waiting for the Inspection's review."""
+    version = DatasetVersionFactory.create(
+        upload__uploaded_by=team["inspection_declarant"]
+    )
+    review.version_submit(version=version, user=team["inspection_declarant"])
+    assert step(version) == "in_progress:Relecture – Inspection"
+    return version
