@@ -80,17 +80,7 @@ def test_the_editor_cannot_publish_a_visualisation_directly(
     client = login(team["data_office"])
     edit = reverse("wagtailadmin_pages:edit", args=[page.pk])
     assert 'name="action-publish"' not in client.get(edit).content.decode()
-    client.post(
-        edit,
-        {
-            "title": page.title,
-            "slug": page.slug,
-            "body-count": "0",
-            "comments-TOTAL_FORMS": "0",
-            "comments-INITIAL_FORMS": "0",
-            "action-publish": "1",
-        },
-    )
+    _publish_through_editor(client, page)
     page.refresh_from_db()
     assert page.live is False
 
