@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
@@ -22,6 +23,7 @@ from publications.models import Release
 from tests.factories.datasets import DatasetVersionFactory, MappingProfileFactory
 from tests.factories.tasks import JobRunFactory
 from tests.factories.users import UserFactory
+from tests.factories.workflows import FourEyesApprovalTaskFactory
 from workflows import services as review
 from workflows.four_eyes import preparers_of
 from workflows.models import FourEyesApprovalTask
@@ -221,3 +223,23 @@ def test_the_quality_gate_decision_is_logged_as_the_system(
         object_id=str(version.pk), action="wagtail.workflow.start"
     )
     assert start.user_id == declarant.pk and start.uuid == gate[0].uuid
+
+
+def test_a_four_eyes_step_offers_its_actions_only_to_its_groups_non_preparers(
+    team: dict[str, Any],
+) -> None:
+    step = FourEyesApprovalTaskFactory.create(
+        groups=[Group.objects.get(name=roles.INSPECTION_REVIEWERS)]
+    )
+    version = DatasetVersionFactory.create(
+        upload__uploaded_by=team["inspection_declarant"]
+    )
+    actions = [
+        name
+        for name, _label, _modal in step.get_actions(
+            version, team["inspection_reviewer"]
+        )
+    ]
+    assert actions == ["reject", "approve", "approve"]
+    assert step.get_actions(version, team["data_office"]) == []  # not its group
+    assert step.get_actions(version, team["inspection_declarant"]) == []  # preparer

@@ -25,6 +25,7 @@ from publications.models import Release
 from referential_admin.models import Alias
 from tasks.models import JobRun
 from tests.factories.datasets import DatasetVersionFactory
+from tests.factories.publications import ReleaseFactory
 from tests.factories.referential import AliasFactory
 from tests.factories.tasks import JobRunFactory
 from workflows import services as review
@@ -299,3 +300,19 @@ def test_the_same_bytes_in_another_family_tell_nothing_of_the_other(
     assert created and mine.pk != theirs.pk and mine.family == "pharmacovigilance"
     assert mine.file.name != theirs.file.name
     assert re.search(r"pharmacovigilance", mine.file.name)
+
+
+def test_the_releases_list_shows_only_the_users_families(
+    team: dict[str, Any],
+) -> None:
+    theirs = ReleaseFactory.create(family="shortages")
+    shown = str(theirs.version)
+    url = reverse("releases:index")
+    client = Client()
+    client.force_login(team["surveillance_declarant"])
+    answer = client.get(url)
+    assert answer.status_code in (200, 302, 403)
+    assert shown not in answer.content.decode()
+    owner = Client()
+    owner.force_login(team["inspection_reviewer"])
+    assert shown in owner.get(url).content.decode()  # the control
