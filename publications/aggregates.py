@@ -29,6 +29,16 @@ def _frame(version: Any, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(list(rows), columns=names)
 
 
+def _distinct_counts(
+    data: pd.DataFrame, keys: list[str], units: pd.Series
+) -> pd.Series:
+    """Distinct ``units`` per group of ``keys``; a missing unit is a unit of its
+    own (its row counts once)."""
+    own = pd.Series(["#row:" + str(i) for i in units.index], index=units.index)
+    counted = data.assign(_unit=units.astype(object).where(units.notna(), own))
+    return counted.groupby(keys, dropna=False)["_unit"].nunique()
+
+
 def aggregate_tables(version: Any) -> list[AggregateTable]:
     """Each declared aggregate of the version's family as a two-way table: rows
     are the first grouping (the year when the aggregate has one), columns the
@@ -42,6 +52,7 @@ def aggregate_tables(version: Any) -> list[AggregateTable]:
     needed = sorted(
         {name for agg in schema.aggregates for name in agg.group_by}
         | {agg.year_of for agg in schema.aggregates if agg.year_of}
+        | {agg.distinct for agg in schema.aggregates if agg.distinct}
     )
     frame = _frame(version, needed)
     tables = []
@@ -60,7 +71,10 @@ def aggregate_tables(version: Any) -> list[AggregateTable]:
             continue
         # Text first: "—" (not given) cannot go into an integer column (years).
         data = data.astype(object).where(data.notna(), "—").astype(str)
-        counts = data.groupby(keys, dropna=False).size()
+        if aggregate.distinct:
+            counts = _distinct_counts(data, keys, frame[aggregate.distinct])
+        else:
+            counts = data.groupby(keys, dropna=False).size()
         if len(keys) == 1:
             matrix = counts.to_frame(COUNT_COLUMN)
         else:

@@ -102,6 +102,10 @@ class Aggregate:
     group_by: tuple[str, ...]
     #: Date field whose year becomes a "year" grouping column, if any.
     year_of: str = ""
+    #: Field whose distinct values are counted instead of rows (a declaration
+    #: that spans several presentations, a case with several effects, counts once
+    #: in each cell); a record without that value counts as one of its own.
+    distinct: str = ""
 
 
 @dataclass(frozen=True)

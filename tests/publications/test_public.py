@@ -292,6 +292,35 @@ def test_rows_without_a_date_are_counted_as_not_given_per_year(
     assert per_year.value("—", per_year.columns[0]) == 1
 
 
+def test_a_declaration_spanning_several_presentations_counts_once(
+    released: Release,
+) -> None:
+    """Declarations are counted, not rows: the records of one declaration number
+    (one per presentation) count once per cell; a record without a number counts
+    as a declaration of its own."""
+    from datasets.families.shortages.public import figures
+    from datasets.models import ShortageRecord
+    from publications.aggregates import aggregate_tables
+
+    version = released.version
+    rows = list(ShortageRecord.objects.filter(version=version).order_by("pk"))
+    assert len(rows) == 3
+    ShortageRecord.objects.filter(pk__in=[r.pk for r in rows]).update(
+        declared_on=rows[0].declared_on, declaration_number="21-1"
+    )
+    ShortageRecord.objects.filter(pk=rows[2].pk).update(declaration_number=None)
+    per_year = next(
+        t.table for t in aggregate_tables(version) if t.aggregate.name == "per_year"
+    )
+    year = str(rows[0].declared_on.year)
+    # Two records of declaration 21-1 count once, the one without a number once.
+    assert per_year.value(year, per_year.columns[0]) == 2
+    # The public pages count the same way as the files and the API.
+    page = figures(version)
+    assert page.total == 2
+    assert [row.count for row in page.per_year] == [2]
+
+
 @pytest.mark.parametrize(
     ("params", "name"),
     [

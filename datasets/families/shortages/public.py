@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Coalesce, ExtractYear, Substr
+from django.db.models import CharField, Count, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, Concat, ExtractYear, Substr
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -119,7 +119,7 @@ def substance_counts(
         for row in _records(version)
         .filter(matched_cis__in=cis_codes)
         .values("matched_cis")
-        .annotate(n=Count("pk"), ongoing=Count("pk", filter=ongoing_q()))
+        .annotate(n=_declarations(), ongoing=_declarations(filter=ongoing_q()))
     }
 
 
@@ -202,6 +202,18 @@ def _rows(
     ]
 
 
+def _declarations(**options: Any) -> Count:
+    """Declarations, not records: the records of one declaration number (one per
+    presentation) count once; a record without a number counts as its own (the
+    rule of the published aggregates, ``Aggregate.distinct``)."""
+    unit = Coalesce(
+        "declaration_number",
+        Concat(Value("#row:"), Cast("pk", CharField())),
+        output_field=CharField(),
+    )
+    return Count(unit, distinct=True, **options)
+
+
 def _counted(
     queryset: QuerySet[Any], expression: Any, order: str = "-n"
 ) -> list[tuple[Any, int]]:
@@ -209,7 +221,7 @@ def _counted(
         (item["key"], item["n"])
         for item in queryset.annotate(key=expression)
         .values("key")
-        .annotate(n=Count("pk"))
+        .annotate(n=_declarations())
         .order_by(order, "key")  # ties in a stable order
     ]
 
@@ -221,8 +233,8 @@ def figures(version: DatasetVersion) -> ShortageFigures:
     ongoing = rows.filter(ongoing_q())
     classification = dict(SHORTAGES.field("classification").vocabulary)
     result = ShortageFigures(
-        total=rows.count(),
-        ongoing=ongoing.count(),
+        total=rows.aggregate(n=_declarations())["n"],
+        ongoing=ongoing.aggregate(n=_declarations())["n"],
         per_year=_rows(
             every_year(
                 _counted(

@@ -332,27 +332,39 @@ SHORTAGES = register_family(
         exclusions=(Exclusion("state", ("brouillon",), code="EXCLUDED_DRAFT"),),
         aggregates=(
             Aggregate(
-                "per_year", _("Declarations per year"), (), year_of="declared_on"
+                "per_year",
+                _("Declarations per year"),
+                (),
+                year_of="declared_on",
+                distinct="declaration_number",
             ),
             Aggregate(
                 "per_classification",
                 _("Declarations per classification"),
                 ("classification",),
                 year_of="declared_on",
+                distinct="declaration_number",
             ),
             Aggregate(
                 "per_cause",
                 _("Declarations per cause"),
                 ("cause",),
                 year_of="declared_on",
+                distinct="declaration_number",
             ),
             Aggregate(
                 "per_circuit",
                 _("Declarations per distribution channel"),
                 ("circuit",),
                 year_of="declared_on",
+                distinct="declaration_number",
             ),
-            Aggregate("per_atc", _("Declarations per ATC class"), ("atc",)),
+            Aggregate(
+                "per_atc",
+                _("Declarations per ATC class"),
+                ("atc",),
+                distinct="declaration_number",
+            ),
         ),
         derive=_derive,
         summary_fields=(
