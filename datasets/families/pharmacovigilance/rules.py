@@ -158,12 +158,12 @@ def age_in_years(
     years = years.where(divisor != 0, 0.0).where(value.notna() & divisor.notna())
     valid = years.between(0, MAX_AGE)
     years = years.where(valid)
-    recovered = (_year(notified) - _year(birth)).astype("float64")
+    recovered = (year_of(notified) - year_of(birth)).astype("float64")
     recovered = recovered.where(recovered.between(0, MAX_AGE))
     return years.fillna(recovered).astype("Int64")
 
 
-def _year(dates: pd.Series) -> pd.Series:
+def year_of(dates: pd.Series) -> pd.Series:
     """The year of ``DD/MM/YYYY`` dates (also partial: ``/MM/YYYY``, ``//YYYY``)."""
     text = dates.astype("string").str.strip()
     year = pd.to_numeric(text.str.extract(r"(\d{4})\s*$")[0], errors="coerce")

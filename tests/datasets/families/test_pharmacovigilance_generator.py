@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from datasets.families.pharmacovigilance import rules
+from datasets.families.pharmacovigilance.cleaning import clean_extract
 from datasets.families.pharmacovigilance.generator import (
     Medicine,
     generate,
@@ -62,3 +63,9 @@ def test_the_extract_carries_what_the_rules_exist_for(tmp_path: Path) -> None:
     assert frames["drugs"]["MEDICAMENT"].isin(["DOLIPRANE", "ADVIL"]).any()
     _linked, report = link_parts(frames, SPEC)
     assert report.orphans == {"effects": 0, "drugs": 0}
+    cleaned = clean_extract(frames)
+    counts = cleaned.counts
+    assert counts["old_versions"] == len(cases) - 2000
+    assert counts["cases"] == 2000 - counts["foreign"] > 1800
+    assert cleaned.cases[["AER_ID", "CAS"]].duplicated().sum() == 0
+    assert counts["age_recovered"] > 0 and counts["soc_unknown"] == 0
