@@ -6,6 +6,7 @@ import pandas as pd
 
 from datasets.families.pharmacovigilance.cleaning import EXTRACT, clean_extract
 from datasets.families.pharmacovigilance.rules import CRITERIA
+from datasets.families.pharmacovigilance.tables import case_tables
 
 #: A French case of a 45-year-old woman, not serious, reported by a pharmacist;
 #: each case below changes only what it is about.
@@ -103,3 +104,38 @@ def test_a_workbook_sheet_or_a_file_name_finds_its_part() -> None:
     assert EXTRACT.part("cases").matches("Cas - Patients")
     assert EXTRACT.part("cases").matches("20230216 - Cas-Patients.csv")
     assert not EXTRACT.part("notifiers").required
+
+
+def _as_dict(table: pd.DataFrame, *keys: str) -> dict[object, int]:
+    index = table[list(keys)].apply(tuple, axis=1) if len(keys) > 1 else table[keys[0]]
+    return dict(zip(index, table["n"], strict=True))
+
+
+def test_the_release_tables_count_cases_as_computed_by_hand() -> None:
+    cleaned = clean_extract(frames())
+    substances = pd.DataFrame(
+        {
+            "AER_ID": ["A", "A", "C"],
+            "CAS": ["1", "1", "1"],
+            "substance_code": ["02202", "02202", "02202"],  # A's two drugs: once
+        }
+    )
+    tables = case_tables(cleaned, substances=substances)
+    assert tables["cases_total"]["n"].tolist() == [3]
+    assert _as_dict(tables["cases_by_sex"], "sex") == {"F": 1, "M": 1, "unknown": 1}
+    assert _as_dict(tables["cases_by_year"], "year") == {2020: 2, 2021: 1}
+    assert _as_dict(tables["cases_by_age_class"], "age_class") == {
+        "20-59": 2,
+        "0-19": 1,
+    }
+    assert _as_dict(tables["cases_by_criterion"], "criterion") == {"DECES": 1}
+    assert _as_dict(tables["cases_by_soc"], "soc") == {
+        "Affections cardiaques": 1,
+        "Affections du système nerveux": 1,
+    }
+    assert _as_dict(tables["substance_cases"], "substance_code") == {"02202": 2}
+    assert _as_dict(tables["substance_cases_by_sex"], "substance_code", "sex") == {
+        ("02202", "F"): 1,
+        ("02202", "unknown"): 1,
+    }
+    assert "speciality_cases" not in tables  # no link given
