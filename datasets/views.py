@@ -229,7 +229,6 @@ def upload_raw_view(request: AuthenticatedRequest, pk: int) -> FileResponse:
         filename=upload.original_name,
         content_type="application/octet-stream",
     )
-    response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     return response
 

@@ -34,9 +34,10 @@ def _distinct_counts(
 ) -> pd.Series:
     """Distinct ``units`` per group of ``keys``; a missing unit is a unit of its
     own (its row counts once)."""
-    own = pd.Series(["#row:" + str(i) for i in units.index], index=units.index)
-    counted = data.assign(_unit=units.astype(object).where(units.notna(), own))
-    return counted.groupby(keys, dropna=False)["_unit"].nunique()
+    grouped = data.assign(_unit=units, _missing=units.isna()).groupby(
+        keys, dropna=False
+    )
+    return grouped["_unit"].nunique() + grouped["_missing"].sum()
 
 
 def aggregate_tables(version: Any) -> list[AggregateTable]:

@@ -64,10 +64,7 @@ def clean_extract(frames: dict[str, pd.DataFrame]) -> CleanedCases:
     counts["foreign"] = int((~france).sum())
     kept = latest.loc[france]
     key = ["AER_ID", "CAS", "VER"]
-    given_age = pd.to_numeric(
-        kept["AGE"].astype("string").str.replace(",", ".", regex=False),
-        errors="coerce",
-    )
+    given_age = rules.age_value(kept["AGE"])
     years = rules.age_in_years(
         kept["AGE"], kept["U_AGE"], kept["NOTIF"], kept["DATE_NAISS"]
     )

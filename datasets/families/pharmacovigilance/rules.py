@@ -149,10 +149,7 @@ def age_in_years(
     outside 0–125, and units nobody knows, are invalid before recovery, and a
     recovered age outside 0–125 stays unknown. Rounding is half to even, as R's
     ``round`` of the earlier scripts (18 months → 2 years, 30 months → 2 years)."""
-    value = pd.to_numeric(
-        age.astype("string").str.strip().str.replace(",", ".", regex=False),
-        errors="coerce",
-    ).astype("float64")
+    value = age_value(age)
     divisor = fold_series(unit).map(_AGE_UNITS).astype("float64")  # NaN: unknown
     years = (value / divisor.where(divisor > 0)).round()
     years = years.where(divisor != 0, 0.0).where(value.notna() & divisor.notna())
@@ -161,6 +158,14 @@ def age_in_years(
     recovered = (year_of(notified) - year_of(birth)).astype("float64")
     recovered = recovered.where(recovered.between(0, MAX_AGE))
     return years.fillna(recovered).astype("Int64")
+
+
+def age_value(age: pd.Series) -> pd.Series:
+    """The raw age as a number (decimal comma allowed), NaN when not one."""
+    return pd.to_numeric(
+        age.astype("string").str.strip().str.replace(",", ".", regex=False),
+        errors="coerce",
+    ).astype("float64")
 
 
 def year_of(dates: pd.Series) -> pd.Series:

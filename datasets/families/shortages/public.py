@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import CharField, Count, F, Q, QuerySet, Value
-from django.db.models.functions import Cast, Coalesce, Concat, ExtractYear, Substr
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce, ExtractYear, Substr
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -119,7 +119,7 @@ def substance_counts(
         for row in _records(version)
         .filter(matched_cis__in=cis_codes)
         .values("matched_cis")
-        .annotate(n=_declarations(), ongoing=_declarations(filter=ongoing_q()))
+        .annotate(n=_declarations(), ongoing=_declarations(ongoing_q()))
     }
 
 
@@ -202,16 +202,15 @@ def _rows(
     ]
 
 
-def _declarations(**options: Any) -> Count:
+def _declarations(condition: Q | None = None) -> Any:
     """Declarations, not records: the records of one declaration number (one per
     presentation) count once; a record without a number counts as its own (the
-    rule of the published aggregates, ``Aggregate.distinct``)."""
-    unit = Coalesce(
-        "declaration_number",
-        Concat(Value("#row:"), Cast("pk", CharField())),
-        output_field=CharField(),
+    rule of the published aggregates, ``Aggregate.distinct``). ``condition``
+    restricts the records counted."""
+    unnumbered = Q(declaration_number=None)
+    return Count("declaration_number", distinct=True, filter=condition) + Count(
+        "pk", filter=unnumbered if condition is None else unnumbered & condition
     )
-    return Count(unit, distinct=True, **options)
 
 
 def _counted(
