@@ -54,11 +54,9 @@ def generate(
     rng = np.random.default_rng(seed)
     versions = rng.choice([1, 1, 1, 2, 3, 10], size=cases)
     case_ids = np.repeat(np.arange(cases), versions)
-    ver = (
-        np.concatenate([np.arange(1, v + 1) for v in versions])
-        if cases
-        else np.zeros(0, dtype=int)
-    )
+    # 1, 2, … within each case: the row's rank after its case's first row.
+    first_rows = np.repeat(np.cumsum(versions) - versions, versions)
+    ver = np.arange(len(case_ids)) - first_rows + 1
     n = len(case_ids)
     year = rng.integers(2014, 2024, size=n)
     age = rng.integers(0, 95, size=n).astype(object)
@@ -71,7 +69,7 @@ def generate(
     age[missing_age] = ""
     birth = np.where(
         missing_age & (rng.random(n) < 0.6),
-        [f"15/06/{y}" for y in year - rng.integers(1, 90, size=n)],
+        "15/06/" + _text(year - rng.integers(1, 90, size=n)),
         "",
     )
     half = rng.random(n) < 0.1
@@ -79,15 +77,14 @@ def generate(
     foreign = rng.random(n) < 0.05
     case_frame = pd.DataFrame(
         {
-            "AER_ID": [f"FR-ANSM-{i // 97:04d}" for i in case_ids],
-            "CAS": [f"{i:07d}" for i in case_ids],
+            "AER_ID": "FR-ANSM-" + _text(case_ids // 97, 4),
+            "CAS": _text(case_ids, 7),
             "VER": ver,
-            "NOTIF": [
-                f"{d:02d}/{m:02d}/{y}"
-                for d, m, y in zip(
-                    rng.integers(1, 29, n), rng.integers(1, 13, n), year, strict=True
-                )
-            ],
+            "NOTIF": _text(rng.integers(1, 29, n), 2)
+            + "/"
+            + _text(rng.integers(1, 13, n), 2)
+            + "/"
+            + _text(year),
             "SEXE": rng.choice(["F", "M", ""], p=[0.55, 0.4, 0.05], size=n),
             "AGE": age,
             "U_AGE": unit,
@@ -113,16 +110,12 @@ def generate(
     soc = rng.integers(0, len(english), size=len(effect_rows))
     in_english = rng.random(len(effect_rows)) < 0.3
     effects = keys.iloc[effect_rows].reset_index(drop=True)
-    effects["DATE_DEB"] = [
-        _onset(precision, day, month, y)
-        for precision, day, month, y in zip(
-            rng.choice([0, 1, 2], p=[0.8, 0.15, 0.05], size=len(effect_rows)),
-            rng.integers(1, 29, len(effect_rows)),
-            rng.integers(1, 13, len(effect_rows)),
-            year[effect_rows],
-            strict=True,
-        )
-    ]
+    size = len(effect_rows)
+    # Whole dates, dates without their day (/MM/YYYY) or with their year only.
+    precision = rng.choice([0, 1, 2], p=[0.8, 0.15, 0.05], size=size)
+    day = _text(rng.integers(1, 29, size), 2).where(precision == 0, "")
+    month = _text(rng.integers(1, 13, size), 2).where(precision < 2, "")
+    effects["DATE_DEB"] = day + "/" + month + "/" + _text(year[effect_rows])
     effects["EFFET_SOC"] = np.where(
         in_english, np.array(english)[soc], np.array(french)[soc]
     )
@@ -135,32 +128,40 @@ def generate(
         p=[0.4, 0.42, 0.17, 0.01],
         size=len(drug_rows),
     )
-    names = [
-        _drug_text(medicines[c], k, rng) if medicines else ""
-        for c, k in zip(chosen, kind, strict=True)
-    ]
     drugs = keys.iloc[drug_rows].reset_index(drop=True)
-    drugs["MEDICAMENT"] = names
+    drugs["MEDICAMENT"] = _drug_texts(medicines, chosen, kind, rng)
     drugs["TYPE"] = kind
     return {"cases": case_frame, "effects": effects, "drugs": drugs}
 
 
-def _onset(precision: int, day: int, month: int, year: int) -> str:
-    """An onset date as the BNPV writes it: whole, without its day (``/MM/YYYY``)
-    or with its year only (``//YYYY``)."""
-    if precision == 2:
-        return f"//{year}"
-    if precision == 1:
-        return f"/{month:02d}/{year}"
-    return f"{day:02d}/{month:02d}/{year}"
+def _text(values: np.ndarray, width: int = 0) -> pd.Series:
+    """Integers as text, zero-padded to ``width`` (one vectorised pass)."""
+    return pd.Series(values).astype(str).str.zfill(width)
 
 
-def _drug_text(medicine: Medicine, kind: str, rng: np.random.Generator) -> str:
-    if kind == "Produit":
-        return medicine.brand
-    if kind == "Substance" and medicine.substances:
-        return str(rng.choice(list(medicine.substances)))
-    return medicine.speciality
+def _drug_texts(
+    medicines: Sequence[Medicine],
+    chosen: np.ndarray,
+    kind: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The text naming each drug: its brand for a « Produit », one of its
+    substances for a « Substance » (its speciality name when it has none), its
+    speciality name otherwise."""
+    if not medicines:
+        return np.full(len(chosen), "", dtype=object)
+    speciality = np.array([m.speciality for m in medicines], dtype=object)[chosen]
+    brand = np.array([m.brand for m in medicines], dtype=object)[chosen]
+    counts = np.array([len(m.substances) for m in medicines])
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    every = np.array([s for m in medicines for s in m.substances] or [""], dtype=object)
+    pick = offsets[chosen] + (rng.random(len(chosen)) * counts[chosen]).astype(int)
+    substance = np.where(
+        counts[chosen] > 0, every[np.minimum(pick, len(every) - 1)], speciality
+    )
+    return np.select(
+        [kind == "Produit", kind == "Substance"], [brand, substance], speciality
+    )
 
 
 #: File names of an extract, as the 2023 one (with its date in front).
