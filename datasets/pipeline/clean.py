@@ -26,7 +26,13 @@ from datasets.pipeline.arrowtext import (
     per_distinct,
 )
 from datasets.pipeline.mapping import MappingSpec, fold_values, vocabulary_lookup
-from datasets.pipeline.schema import BLOCKING, WARNING, FamilySchema, FieldSpec
+from datasets.pipeline.schema import (
+    BLOCKING,
+    WARNING,
+    FamilySchema,
+    FieldSpec,
+    SubstanceLink,
+)
 from referential_admin.codes import (
     CIP7_PATTERN,
     CIP13_PATTERN,
@@ -802,3 +808,42 @@ def match_issues(records: pd.DataFrame, schema: FamilySchema) -> pd.DataFrame:
                 positions[chosen], code, WARNING, field="medicine", value=shown[chosen]
             )
     return issues.frame()
+
+
+class SubstanceMatcher:
+    """Matches the substance names of frame after frame (the slices of one
+    extract) to substance codes, with the family's cascade, once per distinct
+    text over all frames. Frames may be matched from several threads at once."""
+
+    def __init__(self, link: SubstanceLink, names: pd.DataFrame) -> None:
+        self.link = link
+        self.names = names
+        self._known: dict[str, tuple[str | None, str]] = {}
+        self._lock = threading.Lock()
+
+    def match(self, records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The records with their substance code set, and a warning per record
+        whose substance name matched no substance (``SUBSTANCE_UNMATCHED``)."""
+        texts = records[self.link.label_field].astype(object)
+        named = texts.notna() & texts.astype(str).str.strip().ne("")
+        distinct = pd.unique(texts[named])
+        with self._lock:
+            new = [t for t in distinct if t not in self._known]
+            if new:
+                found = self.link.match(pd.Series(new, dtype=object), self.names)
+                for text, code, method in found.itertuples(index=False):
+                    self._known[text] = (None if pd.isna(code) else str(code), method)
+            known = {t: self._known[t] for t in distinct}
+        codes = texts.map(lambda t: known[t][0] if t in known else None)
+        records[self.link.code_field] = codes.astype(object).to_numpy()
+        unmatched = (named & codes.isna()).to_numpy(dtype=bool)
+        issues = _Issues()
+        if unmatched.any():
+            issues.at(
+                records["position"].to_numpy(dtype=np.int64)[unmatched],
+                "SUBSTANCE_UNMATCHED",
+                WARNING,
+                field=self.link.label_field,
+                value=texts[unmatched].astype(str).str.slice(0, 500).to_numpy(),
+            )
+        return records, issues.frame()

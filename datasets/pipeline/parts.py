@@ -26,6 +26,10 @@ class PartSpec:
     label: str
     patterns: tuple[str, ...]
     required: bool = True
+    #: The part's columns as the family's rules name them (a part's mapping
+    #: gives each the source's header), and those the cleaning cannot do without.
+    columns: tuple[str, ...] = ()
+    required_columns: tuple[str, ...] = ()
 
     def matches(self, source_name: str) -> bool:
         folded = fold(source_name)
@@ -120,3 +124,45 @@ def link_parts(
         report.orphans[name] = int((~inside).sum())
         report.root_without[name] = int((~root_keys.isin(keys)).sum())
     return linked, report
+
+
+def suggest_part_columns(part: PartSpec, headers: Sequence[str]) -> dict[str, str]:
+    """Column of the part → the source header that names it (compared folded);
+    columns no header names are left out."""
+    by_folded = {fold(header): header for header in reversed(headers)}
+    return {
+        column: by_folded[fold(column)]
+        for column in part.columns
+        if fold(column) in by_folded
+    }
+
+
+def missing_part_columns(part: PartSpec, columns: Mapping[str, str]) -> list[str]:
+    """The part's required columns its mapping gives no header for."""
+    return [name for name in part.required_columns if not columns.get(name)]
+
+
+def rename_part(
+    frame: pd.DataFrame, part: PartSpec, columns: Mapping[str, str]
+) -> pd.DataFrame:
+    """The part's frame with its columns as the rules name them (a column the
+    mapping leaves out is empty text)."""
+    out = {
+        name: frame[columns[name]] if columns.get(name) in frame else ""
+        for name in part.columns
+    }
+    return pd.DataFrame(out, index=frame.index)
+
+
+@dataclass
+class Assembled:
+    """What a multi-table family's assembly gives the pipeline: one frame of raw
+    text values named after the family's fields (one row per record), the file
+    row each record comes from (in its ``origin`` part), and the counts its
+    quality report states (rows per part, rows linked to no case, …)."""
+
+    frame: pd.DataFrame
+    origin: str
+    row_positions: pd.Series
+    links: LinkReport
+    counts: dict[str, int] = field(default_factory=dict)

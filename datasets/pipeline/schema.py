@@ -15,6 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from datasets.pipeline.parts import Assembled, MultiTableSpec
+
 #: Field types the normaliser knows.
 FIELD_TYPES = (
     "text",
@@ -85,6 +87,18 @@ class MedicineLink:
 
 
 @dataclass(frozen=True)
+class SubstanceLink:
+    """Where a family names an active substance by its name: the label field
+    matched to the referential's substances, and the field their code goes to."""
+
+    label_field: str
+    code_field: str
+    #: The family's cascade: (distinct texts, the referential's names with
+    #: ``name`` and ``code``) → ``text``, ``code`` (or NA) and ``method``.
+    match: Callable[[pd.Series, pd.DataFrame], pd.DataFrame]
+
+
+@dataclass(frozen=True)
 class Exclusion:
     """Rows whose field holds one of ``values`` (vocabulary codes) are left out."""
 
@@ -135,6 +149,16 @@ class FamilySchema:
     disclosure_threshold: int = 11
     #: Fields shown when a screen lists a few records (default: the first six).
     summary_fields: tuple[str, ...] = ()
+    #: Extracts made of several tables (files, zip members or sheets): their
+    #: parts, and how the mapped parts become one frame of records.
+    parts: MultiTableSpec | None = None
+    assemble: Callable[[dict[str, pd.DataFrame]], Assembled] | None = None
+    #: Substance names matched to the referential's substances (their codes).
+    substances: SubstanceLink | None = None
+    #: The published tables, for families whose tables are not grouped counts
+    #: of records: (records, links of their medicines to substances) → name →
+    #: table of keys and ``n``.
+    tables: Callable[[pd.DataFrame, pd.DataFrame], Mapping[str, Any]] | None = None
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
