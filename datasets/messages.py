@@ -33,6 +33,10 @@ RULE_LABELS: dict[str, Any] = {
     "MEDICINE_UNMATCHED": gettext_lazy("Medicine not found in the referential"),
     "MEDICINE_TO_REVIEW": gettext_lazy("Uncertain match to confirm"),
     "MEDICINE_AMBIGUOUS": gettext_lazy("Several medicines possible"),
+    "SUBSTANCE_UNMATCHED": gettext_lazy("Substance not found in the referential"),
+    "PART_ORPHANS": gettext_lazy("Rows linked to no case"),
+    "SOC_UNKNOWN": gettext_lazy("Unknown system organ class"),
+    "NOTIFIER_UNMAPPED": gettext_lazy("Unknown notifier type"),
 }
 
 MEDICINE_CODES = ("MEDICINE_UNMATCHED", "MEDICINE_TO_REVIEW", "MEDICINE_AMBIGUOUS")
@@ -103,6 +107,10 @@ def issue_message(code: str, field_label: str, detail: str = "") -> str:
             "Several medicines of the referential fit this name; choose one in "
             "the match review queue."
         ),
+        "SUBSTANCE_UNMATCHED": _(
+            "No substance of the referential has this name; the case does not "
+            "count for a substance until the name is added as an alias."
+        ),
     }
     template = messages.get(code, _("Rule %(code)s not satisfied."))
     return template % {
@@ -111,6 +119,28 @@ def issue_message(code: str, field_label: str, detail: str = "") -> str:
         "detail": detail,
         "code": code,
     }
+
+
+def assembly_message(code: str, part_label: str, count: int) -> str:
+    """The French sentence of a problem found while joining an extract's
+    tables: ``count`` rows of the table ``part_label`` linked to no case, or
+    labels nobody knows."""
+    messages = {
+        "PART_ORPHANS": _(
+            "%(count)s rows of the table “%(part)s” name a case (AER_ID, CAS, "
+            "VER) that the table Cas-Patients does not have: they are left out."
+        ),
+        "SOC_UNKNOWN": _(
+            "%(count)s effects name a system organ class that is neither a "
+            "MedDRA SOC in English nor its French label: they count in no SOC."
+        ),
+        "NOTIFIER_UNMAPPED": _(
+            "%(count)s cases have a notifier type nobody mapped: they count as "
+            "« Inconnu »."
+        ),
+    }
+    template = messages.get(code, _("Rule %(code)s not satisfied."))
+    return template % {"count": count, "part": part_label, "code": code}
 
 
 def read_error_message(code: str, params: dict[str, Any], name: str = "") -> str:

@@ -193,6 +193,16 @@ class DatasetVersion(
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
+    extract = models.ForeignKey(
+        "Extract",
+        verbose_name=_("multi-table extract"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="versions",
+    )
+    #: Multi-table extracts: rows per part, rows linked to no case, cases kept…
+    assembly = models.JSONField(_("assembly of the parts"), default=dict, blank=True)
     rows_read = models.PositiveIntegerField(_("rows read"), default=0)
     rows_loaded = models.PositiveIntegerField(_("rows loaded"), default=0)
     rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
@@ -363,6 +373,107 @@ class ShortageRecord(RecordBase):
 
     def __str__(self) -> str:
         return self.product_name or self.cip13 or self.cis or self.record_key
+
+
+class PharmacovigilanceRecord(RecordBase):
+    """One case of a suspected adverse effect (its latest version, in France)
+    and one of its drug texts, as cleaned: the case's dimensions are repeated
+    on each of its drug texts, and the tables count distinct cases."""
+
+    case_id = models.CharField(_("case"), max_length=100, null=True)
+    aer_id = models.CharField(_("AER_ID"), max_length=50, null=True)
+    case_number = models.CharField(_("case number"), max_length=50, null=True)
+    case_version = models.CharField(_("case version"), max_length=20, null=True)
+    year = models.IntegerField(_("notification year"), null=True)
+    sex = models.CharField(_("sex"), max_length=10, null=True)
+    age = models.IntegerField(_("age"), null=True)
+    age_class = models.CharField(_("age class"), max_length=10, null=True)
+    age_decade = models.CharField(_("age decade"), max_length=20, null=True)
+    seriousness = models.CharField(_("seriousness"), max_length=10, null=True)
+    criteria = models.CharField(_("seriousness criteria"), max_length=100, null=True)
+    notifier = models.CharField(_("notifier type"), max_length=100, null=True)
+    socs = models.TextField(_("system organ classes"), null=True)
+    hlts = models.TextField(_("high level terms"), null=True)
+    drug_text = models.CharField(_("drug as declared"), max_length=500, null=True)
+    drug_type = models.CharField(_("drug text type"), max_length=20, null=True)
+    substance_text = models.CharField(
+        _("substance as declared"), max_length=500, null=True
+    )
+    substance_code = models.CharField(_("substance code"), max_length=10, null=True)
+
+    class Meta:
+        verbose_name = _("adverse effect case")
+        verbose_name_plural = _("adverse effect cases")
+        indexes = [
+            models.Index(
+                fields=["version", "match_method"],
+                condition=Q(match_method__in=("unmatched", "review", "ambiguous")),
+                name="pv_to_review",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_id or self.record_key
+
+
+class Extract(models.Model):
+    """An extract made of several tables (files, zip members or workbook sheets)
+    uploaded together: which stored upload (and sheet) is which part."""
+
+    family = models.CharField(_("data family"), max_length=FAMILY_LENGTH, db_index=True)
+    name = models.CharField(_("name"), max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("multi-table extract")
+        verbose_name_plural = _("multi-table extracts")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExtractPart(models.Model):
+    """One table of an extract: its part name, the raw upload holding it (a
+    workbook holds several parts, one per sheet) and how it reads."""
+
+    extract = models.ForeignKey(
+        Extract,
+        verbose_name=_("extract"),
+        on_delete=models.CASCADE,
+        related_name="parts",
+    )
+    part = models.CharField(_("part"), max_length=40)
+    upload = models.ForeignKey(
+        Upload,
+        verbose_name=_("upload"),
+        on_delete=models.PROTECT,
+        related_name="extract_parts",
+    )
+    sheet = models.CharField(_("sheet"), max_length=255, blank=True)
+    detection = models.JSONField(_("reading options"), default=dict, blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("extract part")
+        verbose_name_plural = _("extract parts")
+        ordering = ["extract", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["extract", "part"], name="extract_part_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.part}: {self.upload.original_name}"
 
 
 class Issue(models.Model):

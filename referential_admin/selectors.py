@@ -227,3 +227,43 @@ def match_labels_for_family(
     """Match many labels and/or codes with the family's rule and its aliases
     (see ``family_matcher``)."""
     return family_matcher(family)(labels, codes)
+
+
+def substance_names() -> Any:
+    """Every name of every substance (its name, its other names and the names
+    the compositions give it) as a frame of ``name`` and ``code``."""
+    import pandas as pd
+
+    rows: list[tuple[str, str]] = []
+    for code, name, variants in Substance.objects.values_list(
+        "code", "name", "name_variants"
+    ):
+        rows.append((name, code))
+        rows.extend((str(variant), code) for variant in variants or [])
+    rows.extend(
+        (name, code)
+        for name, code in Composition.objects.active()
+        .values_list("substance_name", "substance_id")
+        .distinct()
+    )
+    return pd.DataFrame(rows, columns=["name", "code"]).drop_duplicates()
+
+
+def speciality_substances() -> Any:
+    """The active substances of every speciality: a frame of ``cis`` and
+    ``substance_code`` (a therapeutic fraction replaces the substance it is
+    the active part of, as in the BDPM's compositions)."""
+    import pandas as pd
+
+    rows = Composition.objects.active().values_list(
+        "speciality_id", "substance_id", "component_nature", "link_number"
+    )
+    frame = pd.DataFrame(
+        list(rows), columns=["cis", "substance_code", "nature", "link"]
+    )
+    fractions = frame.loc[frame["nature"].eq("FT"), ["cis", "link"]].dropna()
+    replaced = frame.merge(
+        fractions.assign(has_fraction=True), on=["cis", "link"], how="left"
+    )
+    keep = replaced["nature"].eq("FT") | replaced["has_fraction"].isna()
+    return replaced.loc[keep, ["cis", "substance_code"]].drop_duplicates()

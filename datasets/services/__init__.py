@@ -14,7 +14,12 @@ from datasets.services.decisions import (
     version_rematch,
     version_rematch_enqueue,
 )
-from datasets.services.ingest import extract_ingest
+from datasets.services.extracts import extract_create, extract_mapping_suggest
+from datasets.services.ingest import (
+    extract_ingest,
+    extract_ingest_parts,
+    extract_upload,
+)
 from datasets.services.loading import version_clean
 from datasets.services.mappings import (
     mapping_latest,
@@ -38,7 +43,11 @@ from datasets.services.versions import (
 )
 
 __all__ = [
+    "extract_create",
     "extract_ingest",
+    "extract_ingest_parts",
+    "extract_mapping_suggest",
+    "extract_upload",
     "mapping_latest",
     "mapping_missing_message",
     "mapping_presets_ensure",

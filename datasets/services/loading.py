@@ -28,16 +28,19 @@ from backoffice.bulk import (
 )
 from backoffice.exceptions import ApplicationError
 from datasets.families import get_family
-from datasets.messages import issue_message
+from datasets.messages import assembly_message, issue_message
 from datasets.models import (
     DatasetVersion,
+    ExtractPart,
     Issue,
     ProblemRow,
+    Upload,
 )
 from datasets.pipeline import read
 from datasets.pipeline.clean import (
     CleanResult,
     MedicineMatcher,
+    SubstanceMatcher,
     TypedMemo,
     clean,
     deduplicate,
@@ -49,12 +52,13 @@ from datasets.pipeline.mapping import (
     MappingSpec,
     apply_mapping,
 )
+from datasets.pipeline.parts import Assembled, rename_part
 from datasets.pipeline.schema import FamilySchema
 from datasets.records import field_labels, record_model
 from datasets.services.common import read_error
 from datasets.services.mappings import mapping_error_message
 from datasets.services.versions import version_revision_record
-from referential_admin.selectors import family_matcher
+from referential_admin.selectors import family_matcher, substance_names
 from referential_admin.text import TEXT, to_arrow
 from tasks.progress import NullProgress, ProgressReporter
 
@@ -78,34 +82,45 @@ def version_clean(
     report = progress or NullProgress()
     started = time.monotonic()
     schema = get_family(version.family)
-    upload = version.upload
     DatasetVersion.objects.filter(pk=version.pk).update(
         status=DatasetVersion.Status.CLEANING, error=""
     )
     try:
         report.update(0, stage=_("Reading the file"))
-        detection = read.Detection.from_dict(upload.detection)
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The file is parsed (by Arrow, mostly outside the GIL) while this
             # thread reads the referential index from the database.
-            reading = pool.submit(read.read_table, upload.file.path, detection)
+            # What the reading thread needs is read from the database here: the
+            # thread has a connection of its own, outside this transaction.
+            mapping_spec = dict(version.mapping.spec)
+            reading: Future[
+                tuple[read.Table, pd.DataFrame, MappingSpec, Assembled | None]
+            ]
+            if schema.parts is None:
+                reading = pool.submit(
+                    _read_single, version.upload, mapping_spec, schema
+                )
+            else:
+                reading = pool.submit(
+                    _read_extract, _extract_parts(version), mapping_spec, schema
+                )
             matcher = (
                 MedicineMatcher(schema, family_matcher(version.family))
                 if schema.medicine is not None
                 else None
             )
-            try:
-                table = reading.result()
-            except read.ReadError as exc:
-                raise read_error(exc, upload.original_name) from exc
-        total = len(table.frame)
-        report.update(0, total=total, stage=_("Applying the mapping"))
-        spec = MappingSpec.from_dict(version.mapping.spec)
-        try:
-            mapped = apply_mapping(table.frame, schema, spec)
-        except MappingError as exc:
-            raise ApplicationError(mapping_error_message(schema, exc)) from exc
-        result = _clean_and_store(version, schema, spec, table, mapped, matcher, report)
+            substances = (
+                SubstanceMatcher(schema.substances, substance_names())
+                if schema.substances is not None
+                else None
+            )
+            table, mapped, spec, assembled = reading.result()
+        report.update(0, total=len(mapped), stage=_("Cleaning"))
+        result = _clean_and_store(
+            version, schema, spec, table, mapped, matcher, report, substances
+        )
+        if assembled is not None:
+            _store_assembly(version, schema, assembled, result)
     except ApplicationError as exc:
         DatasetVersion.objects.filter(pk=version.pk).update(
             status=DatasetVersion.Status.FAILED, error=exc.message
@@ -126,8 +141,126 @@ def version_clean(
             "rows_rejected": result.rows_rejected,
         },
     )
-    report.update(total, total=total, stage=_("Done"))
+    report.update(result.rows_read, total=result.rows_read, stage=_("Done"))
     return result
+
+
+def _read_single(
+    upload: Upload, mapping_spec: dict[str, Any], schema: FamilySchema
+) -> tuple[read.Table, pd.DataFrame, MappingSpec, None]:
+    """The version's file read and mapped to the family's fields."""
+    detection = read.Detection.from_dict(upload.detection)
+    try:
+        table = read.read_table(upload.file.path, detection)
+    except read.ReadError as exc:
+        raise read_error(exc, upload.original_name) from exc
+    spec = MappingSpec.from_dict(mapping_spec)
+    try:
+        mapped = apply_mapping(table.frame, schema, spec)
+    except MappingError as exc:
+        raise ApplicationError(mapping_error_message(schema, exc)) from exc
+    return table, mapped, spec, None
+
+
+def _extract_parts(version: DatasetVersion) -> list[ExtractPart]:
+    """The parts of the version's extract, with their uploads."""
+    if version.extract_id is None:
+        raise ApplicationError(
+            _("This version has no tables: upload the tables of the extract together.")
+        )
+    return list(
+        ExtractPart.objects.filter(extract_id=version.extract_id).select_related(
+            "upload"
+        )
+    )
+
+
+def _read_extract(
+    parts: list[ExtractPart], mapping_spec: dict[str, Any], schema: FamilySchema
+) -> tuple[read.Table, pd.DataFrame, MappingSpec, Assembled]:
+    """The parts of the version's extract read, each renamed by its mapping,
+    and assembled by the family into one frame of records (raw text). The
+    records' row numbers are those of the root part's rows."""
+    if schema.parts is None or schema.assemble is None:
+        raise ValueError(f"family {schema.key} has no parts to assemble")
+    given = mapping_spec.get("parts") or {}
+    frames: dict[str, pd.DataFrame] = {}
+    row_numbers: dict[str, np.ndarray] = {}
+    for part in parts:
+        detection = read.Detection.from_dict(part.detection)
+        try:
+            table = read.read_table(part.upload.file.path, detection)
+        except read.ReadError as exc:
+            raise read_error(exc, part.sheet or part.upload.original_name) from exc
+        columns = (given.get(part.part) or {}).get("columns") or {}
+        frames[part.part] = rename_part(
+            table.frame, schema.parts.part(part.part), columns
+        )
+        row_numbers[part.part] = table.row_numbers
+    assembled = schema.assemble(frames)
+    frames.clear()
+    mapped = assembled.frame.astype(TEXT)
+    positions = assembled.row_positions.to_numpy(dtype=np.int64)
+    table = read.Table(
+        frame=mapped,
+        row_numbers=row_numbers[assembled.origin][positions],
+        columns=list(mapped.columns),
+    )
+    return table, mapped, MappingSpec(), assembled
+
+
+#: Counts of an assembly that are problems of the file, as issue codes.
+ASSEMBLY_ISSUES = {
+    "soc_unknown": "SOC_UNKNOWN",
+    "notifier_unmapped": "NOTIFIER_UNMAPPED",
+}
+
+
+def _store_assembly(
+    version: DatasetVersion,
+    schema: FamilySchema,
+    assembled: Assembled,
+    result: CleanResult,
+) -> None:
+    """Record the assembly's counts on the version, and its problems (rows of a
+    part linked to no case, labels nobody knows) as issues of the whole file."""
+    counts = dict(assembled.counts)
+    issues: list[Issue] = []
+    totals = dict(result.issue_counts())
+    if schema.parts is None:
+        raise ValueError(f"family {schema.key} has no parts")
+    for part, orphans in assembled.links.orphans.items():
+        if orphans:
+            label = schema.parts.part(part).label
+            issues.append(
+                Issue(
+                    version=version,
+                    row_number=None,
+                    field=part,
+                    value=str(orphans),
+                    code="PART_ORPHANS",
+                    severity=Issue.Severity.WARNING,
+                    message=assembly_message("PART_ORPHANS", label, orphans),
+                )
+            )
+            totals["PART_ORPHANS"] = totals.get("PART_ORPHANS", 0) + orphans
+    for name, code in ASSEMBLY_ISSUES.items():
+        if counts.get(name):
+            issues.append(
+                Issue(
+                    version=version,
+                    row_number=None,
+                    value=str(counts[name]),
+                    code=code,
+                    severity=Issue.Severity.WARNING,
+                    message=assembly_message(code, "", counts[name]),
+                )
+            )
+            totals[code] = counts[name]
+    Issue.objects.bulk_create(issues)
+    DatasetVersion.objects.filter(pk=version.pk).update(
+        assembly=counts, issue_counts=totals
+    )
 
 
 def _issue_frame(
@@ -349,6 +482,7 @@ def _clean_and_store(
     mapped: pd.DataFrame,
     matcher: MedicineMatcher | None,
     report: ProgressReporter,
+    substances: SubstanceMatcher | None = None,
 ) -> CleanResult:
     """Clean, match and load the extract slice by slice, then replace the
     version's records, issues and problem rows, all in one transaction.
@@ -376,6 +510,10 @@ def _clean_and_store(
             found = matcher.match(part.records)
             for column in found.columns:
                 part.records[column] = found[column].to_numpy()
+        if substances is not None and len(part.records):
+            part.records, unmatched = substances.match(part.records)
+            if len(unmatched):
+                part.issues = pd.concat([part.issues, unmatched], ignore_index=True)
         return part
 
     def records_at(positions: np.ndarray) -> pd.DataFrame:

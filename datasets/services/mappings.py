@@ -85,9 +85,6 @@ def mapping_save(
     latest version when nothing changed). Raises ApplicationError for an unknown
     field or vocabulary code."""
     schema = get_family(family)
-    name = name.strip()
-    if not name:
-        raise ApplicationError(_("Give the source a name (for example “TrustMed”)."))
     known = set(schema.field_names)
     for section in (spec.columns, spec.constants, spec.value_maps, spec.date_formats):
         unknown = sorted(set(section) - known)
@@ -109,6 +106,31 @@ def mapping_save(
     cleaned.constants = {k: v for k, v in cleaned.constants.items() if v.strip()}
     cleaned.value_maps = {k: v for k, v in cleaned.value_maps.items() if v}
     cleaned.date_formats = {k: v for k, v in cleaned.date_formats.items() if v}
+    return profile_version_save(
+        family=family,
+        name=name,
+        spec=cleaned.as_dict(),
+        columns=columns,
+        user=user,
+        note=note,
+    )
+
+
+def profile_version_save(
+    *,
+    family: str,
+    name: str,
+    spec: dict[str, Any],
+    columns: Iterable[str],
+    user: AbstractBaseUser | None,
+    note: str = "",
+) -> MappingProfile:
+    """Save ``spec`` (already checked) as the next version of the profile
+    ``name``, or return the latest version when it holds the same mapping.
+    ApplicationError without a name."""
+    name = name.strip()
+    if not name:
+        raise ApplicationError(_("Give the source a name (for example “TrustMed”)."))
     with transaction.atomic():
         last = (
             MappingProfile.objects.select_for_update()
@@ -116,13 +138,13 @@ def mapping_save(
             .order_by("-version")
             .first()
         )
-        if last is not None and last.spec == cleaned.as_dict():
+        if last is not None and last.spec == spec:
             return last
         profile = MappingProfile(
             family=family,
             name=name,
             version=(last.version + 1) if last is not None else 1,
-            spec=cleaned.as_dict(),
+            spec=spec,
             header_signature=header_signature(columns),
             note=note,
             created_by=author_of(user),

@@ -18,6 +18,7 @@ from backoffice.exceptions import (
 from datasets.families import get_family
 from datasets.models import (
     DatasetVersion,
+    Extract,
     MappingProfile,
     Upload,
 )
@@ -25,6 +26,7 @@ from datasets.permissions import family_check, version_edit_error
 from datasets.pipeline.mapping import MappingSpec
 from datasets.records import record_model
 from datasets.services.common import author_of
+from datasets.services.extracts import check_parts_mapping
 from datasets.services.mappings import check_mapping
 from tasks.services import job_enqueue, job_run_inline
 
@@ -71,9 +73,11 @@ def version_create(
     mapping: MappingProfile,
     user: AbstractBaseUser | None,
     inline: bool = False,
+    extract: Extract | None = None,
 ) -> DatasetVersion:
     """Create a draft version of the upload with this mapping and start cleaning
-    (in a worker, or in this process when ``inline``).
+    (in a worker, or in this process when ``inline``). A family of multi-table
+    extracts takes the ``extract`` (``upload`` is then its root part's).
 
     Raises ApplicationError when the mapping misses a required field (naming it)
     or belongs to another family.
@@ -81,8 +85,7 @@ def version_create(
     family_check(user, upload.family)
     if mapping.family != upload.family:
         raise ApplicationError(_("This mapping profile belongs to another family."))
-    schema = get_family(upload.family)
-    check_mapping(schema, MappingSpec.from_dict(mapping.spec), upload.columns)
+    _check_version_mapping(upload.family, upload, mapping, extract)
     for _attempt in range(5):
         number = (
             DatasetVersion.objects.filter(family=upload.family).aggregate(
@@ -97,6 +100,7 @@ def version_create(
                     number=number,
                     upload=upload,
                     mapping=mapping,
+                    extract=extract,
                     created_by=author_of(user),
                     live=False,
                 )
@@ -107,6 +111,28 @@ def version_create(
         raise ApplicationError(_("Could not number the version; try again."))
     _clean_start(version, user, inline=inline)
     return version
+
+
+def _check_version_mapping(
+    family: str,
+    upload: Upload,
+    mapping: MappingProfile,
+    extract: Extract | None,
+) -> None:
+    """ApplicationError when the mapping does not fit the upload, or, for a
+    family of multi-table extracts, the extract's parts."""
+    schema = get_family(family)
+    if schema.parts is None:
+        check_mapping(schema, MappingSpec.from_dict(mapping.spec), upload.columns)
+        return
+    if extract is None or extract.family != family:
+        raise ApplicationError(
+            _(
+                "Extracts of this family are made of several tables: "
+                "upload them together."
+            )
+        )
+    check_parts_mapping(extract, mapping)
 
 
 def version_reclean(
@@ -136,8 +162,7 @@ def version_reclean(
         )
     if upload.status != Upload.Status.PROFILED:
         raise ApplicationError(_("This upload has not been analysed successfully."))
-    schema = get_family(version.family)
-    check_mapping(schema, MappingSpec.from_dict(mapping.spec), upload.columns)
+    _check_version_mapping(version.family, upload, mapping, version.extract)
     with transaction.atomic():
         DatasetVersion.objects.filter(pk=version.pk).update(
             upload=upload, mapping=mapping, status=DatasetVersion.Status.PENDING

@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from backoffice.exceptions import ApplicationError
-from datasets.services import extract_ingest
+from datasets.families import get_family
+from datasets.services import extract_ingest, extract_ingest_parts
 
 
 class Command(BaseCommand):
@@ -20,7 +21,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "file",
+            type=Path,
+            nargs="+",
+            help="The file; for a multi-table family its files, a zip or a workbook.",
+        )
         parser.add_argument(
             "--kind", required=True, help="Data family, e.g. shortages."
         )
@@ -42,26 +48,51 @@ class Command(BaseCommand):
                 raise CommandError(
                     _("No user named %(user)s.") % {"user": options["user"]}
                 )
+        paths: list[Path] = options["file"]
         try:
-            version = extract_ingest(
-                path=options["file"],
-                family=options["kind"],
-                user=user,
-                profile_name=options["profile"],
-                sheet=options["sheet"] or None,
-            )
+            if get_family(options["kind"]).parts is not None:
+                version = extract_ingest_parts(
+                    paths=paths,
+                    family=options["kind"],
+                    user=user,
+                    profile_name=options["profile"],
+                )
+            elif len(paths) > 1:
+                raise CommandError(
+                    _("Extracts of this family are a single file: give one file.")
+                )
+            else:
+                version = extract_ingest(
+                    path=paths[0],
+                    family=options["kind"],
+                    user=user,
+                    profile_name=options["profile"],
+                    sheet=options["sheet"] or None,
+                )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
+        assembly = version.assembly or {}
+        rows_read: Any = version.rows_read
+        if assembly:
+            rows_read = {
+                key.removeprefix("rows_"): value
+                for key, value in assembly.items()
+                if key.startswith("rows_")
+            }
         summary = {
             "upload": version.upload_id,
             "version": version.pk,
-            "rows_read": version.rows_read,
+            "rows_read": rows_read,
             "rows_loaded": version.rows_loaded,
             "rows_rejected": version.rows_rejected,
             "issues": dict(sorted(version.issue_counts.items())),
             "matches": version.match_counts,
             "seconds": round(time.monotonic() - started, 3),
         }
+        if "cases" in assembly:
+            summary["cases"] = assembly["cases"]
+            summary["records"] = version.rows_read
+            summary["assembly"] = assembly
         if options["json"]:
             self.stdout.write(json.dumps(summary))
             return
