@@ -1,3 +1,4 @@
-"""The pharmacovigilance family (cases of suspected adverse effects declared in
-France). Its cleaning rules come first (``rules``, pure); the family's schema,
-its multi-table extract and its public sections register it later (#15)."""
+"""Family ``pharmacovigilance``: cases of suspected adverse effects declared in
+France. Its cleaning rules (``rules``, ``cleaning``, ``substances``), records
+(``records``) and tables (``tables``) are pure; its schema registers itself
+when this package's ``schema`` module is imported (``load_families``)."""

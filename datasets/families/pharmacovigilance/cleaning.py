@@ -3,7 +3,8 @@ the case key, the rules of ``rules`` applied, and the counts the quality report
 states (how many versions and foreign cases were left out, ages recovered, SOC
 names and notifier labels nobody knows, rows linked to no case).
 
-One row per case in ``cases`` (its latest version, in France), one per case and
+One row per case in ``cases`` (its latest version, in France; ``row`` is its
+position in the Cas-Patients part), one per case and
 SOC in ``socs``, per case, SOC and HLT in ``hlts``, and one per case and drug
 text in ``drugs`` (the text and its TYPE, for the matching cascade). Pure.
 """
@@ -17,15 +18,53 @@ import pandas as pd
 from datasets.families.pharmacovigilance import rules
 from datasets.pipeline.parts import LinkReport, MultiTableSpec, PartSpec, link_parts
 
-#: The parts of a BNPV extract: three files, or one workbook with these sheets.
+KEYS = rules.CASE_KEYS
+#: The parts of a BNPV extract: three files, or one workbook with these sheets;
+#: each part's columns as the BNPV names them, and those the rules need.
 EXTRACT = MultiTableSpec(
     root="cases",
-    keys=rules.CASE_KEYS,
+    keys=KEYS,
     parts=(
-        PartSpec("cases", "Cas-Patients", ("cas patients", "cas - patients")),
-        PartSpec("effects", "Effets", ("effets",)),
-        PartSpec("drugs", "Médicaments", ("medicaments",)),
-        PartSpec("notifiers", "Notificateur", ("notificateur",), required=False),
+        PartSpec(
+            "cases",
+            "Cas-Patients",
+            ("cas patients", "cas - patients", "cas_patients"),
+            columns=(
+                *KEYS,
+                "NOTIF",
+                "SEXE",
+                "AGE",
+                "U_AGE",
+                "DATE_NAISS",
+                "TYP_NOTIF",
+                "GRAVE",
+                "PAYS_SURVENUE",
+                "PAYS_CAS",
+                *rules.CRITERIA,
+            ),
+            required_columns=(*KEYS, "NOTIF", "PAYS_SURVENUE", "PAYS_CAS"),
+        ),
+        PartSpec(
+            "effects",
+            "Effets",
+            ("effets",),
+            columns=(*KEYS, "DATE_DEB", "EFFET_SOC", "EFFET_HLT"),
+            required_columns=(*KEYS, "EFFET_SOC"),
+        ),
+        PartSpec(
+            "drugs",
+            "Médicaments",
+            ("medicaments",),
+            columns=(*KEYS, "MEDICAMENT", "TYPE"),
+            required_columns=(*KEYS, "MEDICAMENT"),
+        ),
+        PartSpec(
+            "notifiers",
+            "Notificateur",
+            ("notificateur",),
+            required=False,
+            columns=KEYS,
+        ),
     ),
 )
 
@@ -56,7 +95,7 @@ def clean_extract(frames: dict[str, pd.DataFrame]) -> CleanedCases:
     ``notifier_unmapped``, and ``drug_duplicates`` (the same text twice in one
     case)."""
     linked, links = link_parts(frames, EXTRACT)
-    raw = linked["cases"]
+    raw = linked["cases"].reset_index(drop=True)
     counts = {"read": len(raw)}
     latest = rules.latest_versions(raw)
     counts["old_versions"] = len(raw) - len(latest)
@@ -70,6 +109,7 @@ def clean_extract(frames: dict[str, pd.DataFrame]) -> CleanedCases:
     )
     notifier, unmapped = rules.notifier(kept["TYP_NOTIF"])
     cases = kept[key].copy()
+    cases["row"] = kept.index.to_numpy()  # the case's row in its part
     cases["year"] = rules.year_of(kept["NOTIF"]).astype("Int64")
     cases["sex"] = rules.sex(kept["SEXE"])
     cases["age"] = years
