@@ -3,6 +3,7 @@ protected by disclosure control (the same tables for files, API and charts)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 from datasets.families import get_family
 from datasets.pipeline.schema import Aggregate
 from datasets.records import record_model
-from publications.disclosure import ProtectedTable, protect
+from publications.disclosure import TOTAL, Cell, ProtectedTable, protect
 
 COUNT_COLUMN = "n"
 
@@ -110,6 +111,9 @@ def disclosure_metadata(version: Any) -> dict[str, Any]:
     }
     if schema.row_level:
         return metadata
+    if schema.tables is not None:
+        metadata.update(suppression_summary(version))
+        return metadata
     for item in aggregate_tables(version):
         metadata["suppressed"][item.aggregate.name] = [
             {
@@ -120,3 +124,220 @@ def disclosure_metadata(version: Any) -> dict[str, Any]:
             for cell in item.table.hidden
         ]
     return metadata
+
+
+#: Tables whose categories split the cases (each case in exactly one): their
+#: sum is the cases' total, published beside them, so a hidden cell needs a
+#: companion. The others (SOC, criteria: a case in several or none) are not
+#: sums of anything published and need primary suppression only.
+ADDITIVE = ("by_year", "by_sex", "by_age_class", "by_seriousness", "by_notifier")
+STATUS_VALUE, STATUS_SUPPRESSED, STATUS_ZERO = "value", "suppressed", "zero"
+
+
+def _status(count: int | None, raw: int) -> str:
+    if count is None:
+        return STATUS_SUPPRESSED
+    return STATUS_ZERO if raw == 0 else STATUS_VALUE
+
+
+def _additive(name: str) -> bool:
+    return name.endswith(ADDITIVE)
+
+
+def version_records(version: Any) -> pd.DataFrame:
+    """Every record of the version with its fields and matched CIS, in one
+    query (a frame, not model instances)."""
+    schema = get_family(version.family)
+    return _frame(version, [*schema.field_names, "matched_cis"])
+
+
+def release_tables(version: Any) -> dict[str, Any]:
+    """The tables a release of the version would publish, after disclosure
+    control, in the API's shape: per table its ``keys``, the percentage's
+    ``base``, and ``rows`` of keys, ``n`` (None when hidden), ``status``
+    (``value``, ``suppressed`` or ``zero``) and ``pct`` (the share of the
+    cases of the table's entity, or of all cases; None when either is hidden).
+
+    Consistent across tables: an entity's total is hidden in its totals table
+    whenever any of its split tables had to hide it, and the global total with
+    the global split tables' totals."""
+    from referential_admin.selectors import speciality_substances
+
+    schema = get_family(version.family)
+    if schema.tables is None:
+        raise ValueError(f"family {version.family} has no release tables")
+    threshold = schema.disclosure_threshold
+    tables = schema.tables(version_records(version), speciality_substances())
+    protected: dict[str, tuple[list[str], ProtectedTable, str]] = {}
+    hidden_totals: dict[str, set[Any]] = {"": set()}
+    for name, frame in tables.items():
+        keys = [column for column in frame.columns if column != COUNT_COLUMN]
+        if not keys:
+            continue
+        entity = keys[0] if len(keys) == 2 else ""
+        if entity:
+            matrix = (
+                frame.pivot_table(
+                    index=entity, columns=keys[1], values=COUNT_COLUMN, aggfunc="sum"
+                )
+                .fillna(0)
+                .astype(int)
+            )
+        else:
+            matrix = frame.set_index(keys[0])[[COUNT_COLUMN]]
+        table = (
+            protect(matrix, threshold=threshold)
+            if _additive(name)
+            else _primary_only(matrix, threshold)
+        )
+        protected[name] = (keys, table, entity)
+        if _additive(name):
+            hidden = hidden_totals.setdefault(entity, set())
+            if entity:
+                hidden.update(r for r in table.rows if table.value(r, TOTAL) is None)
+            elif table.value(TOTAL, COUNT_COLUMN) is None:
+                hidden.add(TOTAL)
+    totals = {
+        entity: _entity_totals(tables, entity) for entity in hidden_totals if entity
+    }
+    cases_total = (
+        int(tables["cases_total"][COUNT_COLUMN].iloc[0])
+        if "cases_total" in tables
+        else 0
+    )
+    total_hidden = 0 < cases_total < threshold or TOTAL in hidden_totals[""]
+    out: dict[str, Any] = {
+        "cases_total": {
+            "keys": [],
+            "rows": [
+                {
+                    "n": None if total_hidden else cases_total,
+                    "status": STATUS_SUPPRESSED
+                    if total_hidden
+                    else _status(cases_total, cases_total),
+                    "pct": None,
+                }
+            ],
+        }
+    }
+    for name, (keys, table, entity) in protected.items():
+        rows = []
+        for row in table.rows:
+            for column in table.columns:
+                raw = table.cells[(row, column)].count
+                if entity:
+                    if raw == 0:
+                        continue  # an entity has no row for a category it never meets
+                    count = table.value(row, column)
+                    base = totals[entity].get(row)
+                    base_hidden = row in hidden_totals.get(entity, set()) or (
+                        base is not None and 0 < base < threshold
+                    )
+                    record = {entity: row, keys[1]: column}
+                else:
+                    count = table.value(row, column)
+                    base, base_hidden = cases_total, total_hidden
+                    record = {keys[0]: row}
+                pct = None
+                if count is not None and base and not base_hidden:
+                    pct = round(100 * count / base, 1)
+                rows.append(
+                    {**record, "n": count, "status": _status(count, raw), "pct": pct}
+                )
+        out[name] = {"keys": keys, "base": "cases", "rows": rows}
+    for name, frame in tables.items():
+        if name in out or len(frame.columns) != 2:
+            continue
+        entity = next(c for c in frame.columns if c != COUNT_COLUMN)
+        hidden = hidden_totals.get(entity, set())
+        rows = []
+        for key, raw in frame[[entity, COUNT_COLUMN]].itertuples(index=False):
+            suppressed = 0 < raw < threshold or key in hidden
+            count = None if suppressed else int(raw)
+            rows.append(
+                {entity: key, "n": count, "status": _status(count, raw), "pct": None}
+            )
+        out[name] = {"keys": [entity], "base": "", "rows": rows}
+    return out
+
+
+def _entity_totals(tables: Mapping[str, pd.DataFrame], entity: str) -> dict[Any, int]:
+    """Each entity's total of cases, from its totals table (``…_cases``)."""
+    for frame in tables.values():
+        if list(frame.columns) == [entity, COUNT_COLUMN]:
+            return dict(
+                zip(frame[entity], frame[COUNT_COLUMN].astype(int), strict=True)
+            )
+    return {}
+
+
+def _primary_only(matrix: pd.DataFrame, threshold: int) -> ProtectedTable:
+    """A table of counts that sum to nothing published: only the counts from 1
+    to ``threshold - 1`` are hidden."""
+    table = ProtectedTable(
+        rows=list(matrix.index), columns=list(matrix.columns), threshold=threshold
+    )
+    rows = {row: i for i, row in enumerate(table.rows)}
+    columns = {column: j for j, column in enumerate(table.columns)}
+    for row in table.rows:
+        for column in table.columns:
+            count = int(matrix.to_numpy()[rows[row], columns[column]])
+            hidden = 0 < count < threshold
+            table.cells[(row, column)] = Cell(
+                row, column, count, hidden, "primary" if hidden else ""
+            )
+    return table
+
+
+#: Columns of a release's tables as one file: one line per cell.
+TABLE_COLUMNS = [
+    "table",
+    "entity_key",
+    "entity",
+    "dimension",
+    "value",
+    "n",
+    "status",
+    "pct",
+]
+
+
+def tables_frame(version: Any) -> pd.DataFrame:
+    """Every table of ``release_tables`` as one frame, one line per cell: the
+    table's name, its entity (``substance_code`` or ``cis`` and its value, empty
+    for the global tables), its dimension and category, the count (empty when
+    hidden), the cell's status and its percentage."""
+    lines = []
+    for name, table in release_tables(version).items():
+        keys = table["keys"]
+        entity_key = keys[0] if len(keys) == 2 or name.endswith("_cases") else ""
+        dimension = keys[-1] if keys and keys[-1] != entity_key else ""
+        for row in table["rows"]:
+            lines.append(
+                {
+                    "table": name,
+                    "entity_key": entity_key,
+                    "entity": str(row.get(entity_key, "")) if entity_key else "",
+                    "dimension": dimension,
+                    "value": str(row.get(dimension, "")) if dimension else "",
+                    "n": row["n"],
+                    "status": row["status"],
+                    "pct": row["pct"],
+                }
+            )
+    frame = pd.DataFrame(lines, columns=TABLE_COLUMNS)
+    frame["n"] = frame["n"].astype("Int64")
+    return frame
+
+
+def suppression_summary(version: Any) -> dict[str, Any]:
+    """What a release's method note states of its disclosure control: cells in
+    all, hidden, and their share."""
+    statuses = tables_frame(version)["status"]
+    cells = len(statuses)
+    hidden = int(statuses.eq(STATUS_SUPPRESSED).sum())
+    return {
+        "cells": cells,
+        "suppressed": hidden,
+        "suppressed_share": round(hidden / cells, 4) if cells else 0.0,
+    }

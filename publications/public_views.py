@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET
 from backoffice.throttle import retry_after
 from datasets.families import FAMILIES, get_family
 from datasets.records import record_model
-from publications.aggregates import aggregate_tables
+from publications.aggregates import aggregate_tables, release_tables
 from publications.catalogue import dcat_catalogue, openapi_document
 from publications.disclosure import TOTAL
 from publications.models import Release
@@ -365,6 +365,20 @@ def api_aggregates_view(request: HttpRequest, family: str) -> HttpResponseBase:
     if _not_modified(request, etag):
         return _cached(HttpResponse(status=304), etag, release.published_at)
     schema = get_family(family)
+    if schema.tables is not None:
+        response = HttpResponse(
+            json.dumps(
+                {
+                    "release": release.number,
+                    "threshold": schema.disclosure_threshold,
+                    "tables": release_tables(release.version),
+                },
+                ensure_ascii=False,
+                default=str,
+            ),
+            content_type="application/json",
+        )
+        return _cached(response, etag, release.published_at)
     tables = []
     for item in aggregate_tables(release.version):
         table = item.table

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from datasets.families import get_family
 from datasets.pipeline.schema import FamilySchema
 from datasets.records import record_model
-from publications.aggregates import aggregate_tables
+from publications.aggregates import aggregate_tables, tables_frame
 from publications.disclosure import TOTAL
 from publications.models import Release
 
@@ -94,9 +94,12 @@ class ReleaseData:
     @classmethod
     def read(cls, release: Release) -> ReleaseData:
         schema = get_family(release.family)
-        frame = (
-            records_frame(release) if schema.row_level else aggregates_frame(release)
-        )
+        if schema.row_level:
+            frame = records_frame(release)
+        elif schema.tables is not None:
+            frame = tables_frame(release.version)
+        else:
+            frame = aggregates_frame(release)
         return cls(
             release=release,
             schema=schema,

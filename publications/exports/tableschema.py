@@ -77,6 +77,49 @@ def aggregates_schema(schema: FamilySchema) -> dict[str, Any]:
     }
 
 
+def tables_schema(schema: FamilySchema) -> dict[str, Any]:
+    """The Table Schema of a family published as tables of distinct counts,
+    one line per cell with its disclosure status."""
+    return {
+        "fields": [
+            {"name": "table", "type": "string", "description": _("Table name.")},
+            {
+                "name": "entity_key",
+                "type": "string",
+                "description": _(
+                    "What the entity is (substance_code: BDPM substance code; "
+                    "cis: speciality), empty for the global tables."
+                ),
+            },
+            {"name": "entity", "type": "string"},
+            {"name": "dimension", "type": "string"},
+            {"name": "value", "type": "string"},
+            {
+                "name": "n",
+                "type": "integer",
+                "description": _(
+                    "Number of distinct cases, empty when hidden (counts from 1 "
+                    "to %(last)s are never published, nor those they would reveal)."
+                )
+                % {"last": schema.disclosure_threshold - 1},
+            },
+            {
+                "name": "status",
+                "type": "string",
+                "constraints": {"enum": ["value", "suppressed", "zero"]},
+            },
+            {
+                "name": "pct",
+                "type": "number",
+                "description": _(
+                    "Share of the cases of the entity (or of all cases), in "
+                    "per cent; empty when the count or its base is hidden."
+                ),
+            },
+        ]
+    }
+
+
 class TableSchemaAdapter:
     format = "schema"
 
@@ -85,7 +128,10 @@ class TableSchemaAdapter:
 
     def render(self, data: ReleaseData) -> bytes:
         schema = data.schema
-        document = (
-            table_schema(schema) if schema.row_level else aggregates_schema(schema)
-        )
+        if schema.row_level:
+            document = table_schema(schema)
+        elif schema.tables is not None:
+            document = tables_schema(schema)
+        else:
+            document = aggregates_schema(schema)
         return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
