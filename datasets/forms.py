@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from datasets.families import family_choices
+from datasets.families import family_choices, get_family
 from datasets.pipeline.clean import AUTO_DATE_FORMATS
 from datasets.pipeline.schema import FamilySchema
 
@@ -30,13 +30,30 @@ DATE_FORMATS = [("", _("Automatic"))] + [
 ]
 
 
+class _MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class _FilesField(forms.FileField):
+    """One file, or several chosen together (the tables of an extract)."""
+
+    widget = _MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, list | tuple):
+            return [super(_FilesField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)]
+
+
 class UploadForm(forms.Form):
     family = forms.ChoiceField(label=_("Data family"))
-    file = forms.FileField(
+    file = _FilesField(
         label=_("Extract"),
         help_text=_(
             "CSV (any delimiter and encoding), Excel workbook (.xlsx) or JSON list, "
-            "exactly as your system produced it. The file is kept unchanged."
+            "exactly as your system produced it. The file is kept unchanged. An "
+            "extract made of several tables (pharmacovigilance): choose its files "
+            "together, or a zip of them, or one workbook with a sheet per table."
         ),
     )
     sheet = forms.CharField(
@@ -55,6 +72,17 @@ class UploadForm(forms.Form):
         self.fields["family"].choices = choices  # type: ignore[attr-defined]
         if len(choices) == 1:
             self.fields["family"].initial = choices[0][0]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        files = data.get("file") or []
+        family = data.get("family")
+        if family and len(files) > 1 and get_family(family).parts is None:
+            self.add_error(
+                "file",
+                _("Extracts of this family are a single file: upload one file."),
+            )
+        return data
 
 
 class ReadingForm(forms.Form):

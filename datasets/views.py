@@ -95,7 +95,24 @@ def upload_create_view(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("wagtailadmin_home")
     form = UploadForm(request.POST or None, request.FILES or None, families=families)
     if request.method == "POST" and form.is_valid():
-        file = form.cleaned_data["file"]
+        files = form.cleaned_data["file"]
+        if get_family(form.cleaned_data["family"]).parts is not None:
+            try:
+                version = services.extract_upload(
+                    sources=[(file, file.name) for file in files],
+                    family=form.cleaned_data["family"],
+                    user=request.user,
+                )
+            except (ApplicationError, PermissionRefused) as exc:
+                form.add_error("file", exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("Tables received and joined; the cleaning is running."),
+                )
+                return redirect("datasets_version", version.pk)
+            return _upload_page(request, form)
+        file = files[0]
         try:
             with transaction.atomic():
                 upload, created = services.upload_create(
@@ -130,6 +147,10 @@ def upload_create_view(request: AuthenticatedRequest) -> HttpResponse:
                     },
                 )
             return redirect("datasets_upload", upload.pk)
+    return _upload_page(request, form)
+
+
+def _upload_page(request: AuthenticatedRequest, form: UploadForm) -> HttpResponse:
     return TemplateResponse(
         request,
         "datasets/upload_form.html",

@@ -110,7 +110,8 @@ def test_menus_shown_to_each_role(personas: dict[str, Any]) -> None:
         # Only a directorate owning a family with extracts gets the upload entry.
         "inspection_declarant": staff | {"deposer-un-extrait"},
         "inspection_reviewer": staff,
-        "surveillance_declarant": staff,
+        # Pharmacovigilance takes extracts: the surveillance declarants upload.
+        "surveillance_declarant": staff | {"deposer-un-extrait"},
         "surveillance_reviewer": staff,
     }
     for name, menus in expected.items():

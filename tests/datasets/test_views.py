@@ -183,7 +183,8 @@ def test_the_same_file_twice_lands_on_the_first_upload_with_a_warning(
         ("inspection_declarant", True, True),
         ("inspection_reviewer", True, False),
         ("data_office", True, True),
-        ("surveillance_declarant", False, False),
+        # Surveillance declarants upload (pharmacovigilance), not shortages.
+        ("surveillance_declarant", False, True),
         ("outsider", False, False),
     ],
 )
@@ -209,7 +210,6 @@ def test_only_the_owning_directorate_and_managers_see_shortage_extracts(
         assert (response.status_code == 200) is can_see, url
     listing = client.get("/admin/donnees/depots/")
     assert ("dispomed_big_table_for_import.csv" in listing.content.decode()) is can_see
-    # No family of the surveillance takes extracts yet: no upload form for them.
     form = client.get("/admin/donnees/deposer/")
     assert (form.status_code == 200) is can_upload
 
