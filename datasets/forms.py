@@ -74,7 +74,7 @@ class UploadForm(forms.Form):
             self.fields["family"].initial = choices[0][0]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         files = data.get("file") or []
         family = data.get("family")
         if family and len(files) > 1 and get_family(family).parts is None:

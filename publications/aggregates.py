@@ -153,62 +153,122 @@ def version_records(version: Any) -> pd.DataFrame:
 
 def release_tables(version: Any) -> dict[str, Any]:
     """The tables a release of the version would publish, after disclosure
-    control, in the API's shape: per table its ``keys``, the percentage's
-    ``base``, and ``rows`` of keys, ``n`` (None when hidden), ``status``
-    (``value``, ``suppressed`` or ``zero``) and ``pct`` (the share of the
-    cases of the table's entity, or of all cases; None when either is hidden).
-
-    Consistent across tables: an entity's total is hidden in its totals table
-    whenever any of its split tables had to hide it, and the global total with
-    the global split tables' totals."""
+    control, in the API's shape (see ``protected_tables``)."""
     from referential_admin.selectors import speciality_substances
 
     schema = get_family(version.family)
     if schema.tables is None:
         raise ValueError(f"family {version.family} has no release tables")
-    threshold = schema.disclosure_threshold
     tables = schema.tables(version_records(version), speciality_substances())
-    protected: dict[str, tuple[list[str], ProtectedTable, str]] = {}
-    hidden_totals: dict[str, set[Any]] = {"": set()}
+    return protected_tables(tables, schema.disclosure_threshold)
+
+
+def _matrix(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    if len(keys) == 2:
+        return (
+            frame.pivot_table(
+                index=keys[0], columns=keys[1], values=COUNT_COLUMN, aggfunc="sum"
+            )
+            .fillna(0)
+            .astype(int)
+        )
+    return frame.set_index(keys[0])[[COUNT_COLUMN]]
+
+
+def _union_identical_rows(
+    protected: dict[str, tuple[list[str], ProtectedTable]],
+) -> None:
+    """Entities whose rows hold the same counts in a table (a speciality with
+    one substance and that substance) hide the same cells: otherwise one row
+    would publish what the other hides."""
+    by_dimension: dict[str, list[ProtectedTable]] = {}
+    for name, (keys, table) in protected.items():
+        if len(keys) == 2:
+            by_dimension.setdefault(name.split("_", 1)[1], []).append(table)
+    for tables in by_dimension.values():
+        rows: dict[tuple[Any, ...], list[tuple[ProtectedTable, Any]]] = {}
+        for table in tables:
+            for row in table.rows:
+                counts = tuple(
+                    (c, table.cells[(row, c)].count)
+                    for c in table.columns
+                    if table.cells[(row, c)].count
+                )
+                rows.setdefault(counts, []).append((table, row))
+        for members in rows.values():
+            if len(members) < 2:
+                continue
+            hidden = {
+                column
+                for table, row in members
+                for column in table.columns
+                if table.cells[(row, column)].hidden
+            }
+            hidden_total = any(
+                (row, TOTAL) in table.cells and table.cells[(row, TOTAL)].hidden
+                for table, row in members
+            )
+            for table, row in members:
+                for column in table.columns:
+                    key = (row, column)
+                    if column in hidden and not table.cells[key].hidden:
+                        _mark_hidden(table, key, "consistency")
+                total = table.cells.get((row, TOTAL))
+                if hidden_total and total is not None and not total.hidden:
+                    _mark_hidden(table, (row, TOTAL), "consistency")
+
+
+def _mark_hidden(table: ProtectedTable, key: tuple[Any, Any], reason: str) -> None:
+    cell = table.cells[key]
+    table.cells[key] = Cell(cell.row, cell.column, cell.count, True, reason)
+
+
+def protected_tables(
+    tables: Mapping[str, pd.DataFrame], threshold: int
+) -> dict[str, Any]:
+    """Tables of distinct counts (keys then ``n``; one key: global, two keys:
+    entity then dimension, ``…_cases``: each entity's total, ``cases_total``)
+    after disclosure control, in the API's shape: per table its ``keys``, the
+    percentage's ``base``, and ``rows`` of keys, ``n`` (None when hidden),
+    ``status`` (``value``, ``suppressed`` or ``zero``) and ``pct`` (the share of
+    the cases of the row's entity, or of all cases; None when either is hidden).
+
+    A table whose categories split the cases (``ADDITIVE``) is protected with
+    its total: a hidden cell always has a hidden companion, their sum at least
+    the threshold. Consistent across tables: an entity's total is hidden in its
+    totals table whenever a split had to hide it, the global total with the
+    global splits' totals, and entities with the same counts hide the same
+    cells."""
+    protected: dict[str, tuple[list[str], ProtectedTable]] = {}
     for name, frame in tables.items():
         keys = [column for column in frame.columns if column != COUNT_COLUMN]
-        if not keys:
+        if not keys or name.endswith("_cases"):
             continue
-        entity = keys[0] if len(keys) == 2 else ""
-        if entity:
-            matrix = (
-                frame.pivot_table(
-                    index=entity, columns=keys[1], values=COUNT_COLUMN, aggfunc="sum"
-                )
-                .fillna(0)
-                .astype(int)
-            )
-        else:
-            matrix = frame.set_index(keys[0])[[COUNT_COLUMN]]
-        table = (
+        matrix = _matrix(frame, keys)
+        protected[name] = (
+            keys,
             protect(matrix, threshold=threshold)
             if _additive(name)
-            else _primary_only(matrix, threshold)
+            else _primary_only(matrix, threshold),
         )
-        protected[name] = (keys, table, entity)
-        if _additive(name):
-            hidden = hidden_totals.setdefault(entity, set())
-            if entity:
-                hidden.update(r for r in table.rows if table.value(r, TOTAL) is None)
-            elif table.value(TOTAL, COUNT_COLUMN) is None:
-                hidden.add(TOTAL)
-    totals = {
-        entity: _entity_totals(tables, entity) for entity in hidden_totals if entity
-    }
-    cases_total = (
-        int(tables["cases_total"][COUNT_COLUMN].iloc[0])
-        if "cases_total" in tables
-        else 0
-    )
+    _union_identical_rows(protected)
+    hidden_totals: dict[str, set[Any]] = {"": set()}
+    for name, (keys, table) in protected.items():
+        if not _additive(name):
+            continue
+        entity = keys[0] if len(keys) == 2 else ""
+        hidden = hidden_totals.setdefault(entity, set())
+        if entity:
+            hidden.update(r for r in table.rows if table.value(r, TOTAL) is None)
+        elif table.value(TOTAL, COUNT_COLUMN) is None:
+            hidden.add(TOTAL)
+    total = tables.get("cases_total")
+    cases_total = int(total[COUNT_COLUMN].iloc[0]) if total is not None else 0
     total_hidden = 0 < cases_total < threshold or TOTAL in hidden_totals[""]
     out: dict[str, Any] = {
         "cases_total": {
             "keys": [],
+            "base": "",
             "rows": [
                 {
                     "n": None if total_hidden else cases_total,
@@ -220,55 +280,54 @@ def release_tables(version: Any) -> dict[str, Any]:
             ],
         }
     }
-    for name, (keys, table, entity) in protected.items():
+    entity_totals: dict[str, dict[Any, int]] = {}
+    for name, frame in tables.items():
+        if not name.endswith("_cases"):
+            continue
+        entity = next(c for c in frame.columns if c != COUNT_COLUMN)
+        hidden = hidden_totals.get(entity, set())
+        counts = dict(zip(frame[entity], frame[COUNT_COLUMN].astype(int), strict=True))
+        entity_totals[entity] = {
+            key: raw
+            for key, raw in counts.items()
+            if not (0 < raw < threshold or key in hidden)
+        }
+        out[name] = {
+            "keys": [entity],
+            "base": "",
+            "rows": [
+                {
+                    entity: key,
+                    "n": entity_totals[entity].get(key),
+                    "status": _status(entity_totals[entity].get(key), raw),
+                    "pct": None,
+                }
+                for key, raw in counts.items()
+            ],
+        }
+    for name, (keys, table) in protected.items():
+        entity = keys[0] if len(keys) == 2 else ""
         rows = []
         for row in table.rows:
+            base = (
+                entity_totals.get(entity, {}).get(row)
+                if entity
+                else (None if total_hidden else cases_total)
+            )
             for column in table.columns:
                 raw = table.cells[(row, column)].count
-                if entity:
-                    if raw == 0:
-                        continue  # an entity has no row for a category it never meets
-                    count = table.value(row, column)
-                    base = totals[entity].get(row)
-                    base_hidden = row in hidden_totals.get(entity, set()) or (
-                        base is not None and 0 < base < threshold
-                    )
-                    record = {entity: row, keys[1]: column}
-                else:
-                    count = table.value(row, column)
-                    base, base_hidden = cases_total, total_hidden
-                    record = {keys[0]: row}
-                pct = None
-                if count is not None and base and not base_hidden:
-                    pct = round(100 * count / base, 1)
+                if entity and raw == 0:
+                    continue  # an entity has no row for a category it never meets
+                count = table.value(row, column)
+                pct = (
+                    round(100 * count / base, 1) if count is not None and base else None
+                )
+                record = {entity: row, keys[1]: column} if entity else {keys[0]: row}
                 rows.append(
                     {**record, "n": count, "status": _status(count, raw), "pct": pct}
                 )
         out[name] = {"keys": keys, "base": "cases", "rows": rows}
-    for name, frame in tables.items():
-        if name in out or len(frame.columns) != 2:
-            continue
-        entity = next(c for c in frame.columns if c != COUNT_COLUMN)
-        hidden = hidden_totals.get(entity, set())
-        rows = []
-        for key, raw in frame[[entity, COUNT_COLUMN]].itertuples(index=False):
-            suppressed = 0 < raw < threshold or key in hidden
-            count = None if suppressed else int(raw)
-            rows.append(
-                {entity: key, "n": count, "status": _status(count, raw), "pct": None}
-            )
-        out[name] = {"keys": [entity], "base": "", "rows": rows}
     return out
-
-
-def _entity_totals(tables: Mapping[str, pd.DataFrame], entity: str) -> dict[Any, int]:
-    """Each entity's total of cases, from its totals table (``…_cases``)."""
-    for frame in tables.values():
-        if list(frame.columns) == [entity, COUNT_COLUMN]:
-            return dict(
-                zip(frame[entity], frame[COUNT_COLUMN].astype(int), strict=True)
-            )
-    return {}
 
 
 def _primary_only(matrix: pd.DataFrame, threshold: int) -> ProtectedTable:

@@ -267,3 +267,28 @@ def speciality_substances() -> Any:
     )
     keep = replaced["nature"].eq("FT") | replaced["has_fraction"].isna()
     return replaced.loc[keep, ["cis", "substance_code"]].drop_duplicates()
+
+
+def medicines_with_substances(limit: int) -> list[tuple[str, list[str]]]:
+    """Up to ``limit`` active specialities (by CIS, spread over the
+    referential) with the names of their active substances."""
+    cis_codes = list(
+        Speciality.objects.active()
+        .filter(compositions__isnull=False)
+        .order_by("cis")
+        .values_list("cis", flat=True)
+        .distinct()
+    )
+    step = max(1, len(cis_codes) // max(limit, 1))
+    chosen = cis_codes[::step][:limit]
+    names = dict(Speciality.objects.filter(cis__in=chosen).values_list("cis", "name"))
+    substances: dict[str, list[str]] = {cis: [] for cis in chosen}
+    for cis, name in (
+        Composition.objects.active()
+        .filter(speciality_id__in=chosen, component_nature="SA")
+        .order_by("speciality_id", "link_number")
+        .values_list("speciality_id", "substance_name")
+    ):
+        if name not in substances[cis]:
+            substances[cis].append(name)
+    return [(names[cis], substances[cis]) for cis in chosen]

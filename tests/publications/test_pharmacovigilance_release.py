@@ -40,7 +40,7 @@ def test_the_surveillance_and_the_data_office_release_a_pharmacovigilance_versio
     client = Client()
     body = client.get("/donnees/pharmacovigilance/derniere/csv/")
     assert body.status_code == 200
-    text = b"".join(body.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
+    text = b"".join(body.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {"table", "entity", "value", "n", "status", "pct"} <= set(rows[0])
     assert {row["table"] for row in rows} >= {
@@ -67,7 +67,7 @@ def test_the_surveillance_and_the_data_office_release_a_pharmacovigilance_versio
         b"".join(
             client.get(
                 "/donnees/pharmacovigilance/derniere/datapackage/"
-            ).streaming_content  # type: ignore[attr-defined]
+            ).streaming_content
         )
     )
     assert package["resources"]

@@ -47,15 +47,22 @@ def test_the_ingest_command_exits_with_the_french_reason_for_a_refused_file(
         )
 
 
-def test_the_demo_extract_is_ingested_once(media: Path) -> None:
+def test_the_demo_extracts_are_ingested_once(media: Path) -> None:
     from datasets import demo
     from referential_admin import demo as referential_demo
 
     referential_demo.load()
     first = demo.load()
     again = demo.load()
-    version = DatasetVersion.objects.get()
+    version = DatasetVersion.objects.get(family="shortages")
     assert "Version 1" in first[0] and "déjà chargé" in again[0]
     assert version.mapping.name == demo.PRESET
     # The demo referential keeps every speciality of the availability file.
     assert version.match_counts["exact"] > 0.95 * version.rows_loaded
+    # The generated pharmacovigilance extract, from the referential's names.
+    cases = DatasetVersion.objects.get(family="pharmacovigilance")
+    assert "Pharmacovigilance" in first[1] and "déjà chargé" in again[1]
+    assert 3000 < cases.assembly["cases"] < demo.DEMO_CASES
+    assert cases.assembly["old_versions"] > 0 and cases.assembly["foreign"] > 0
+    # Speciality texts are named as the referential names them.
+    assert cases.match_counts["exact"] > 0.3 * cases.rows_loaded
