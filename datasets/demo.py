@@ -6,18 +6,18 @@ names (no real extract of this family is public)."""
 from __future__ import annotations
 
 import hashlib
-import re
 import tempfile
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 
-from datasets.models import Upload
 from datasets.families.pharmacovigilance.generator import (
     Medicine,
+    brand_of,
     generate,
     write_extract,
 )
+from datasets.models import Upload
 from datasets.services import extract_ingest, extract_ingest_parts
 from referential_admin.demo import DEMO_BDPM
 from referential_admin.selectors import medicines_with_substances
@@ -27,12 +27,6 @@ PRESET = "BDPM – CIS_CIP_Dispo_Spec"
 
 #: Size of the demo pharmacovigilance extract (cases, before versions).
 DEMO_CASES = 4000
-_STRENGTH = re.compile(r"\s+\d.*$")
-
-
-def _brand(name: str) -> str:
-    """A speciality's brand: its name without strength and form."""
-    return _STRENGTH.sub("", name.split(",")[0]).strip() or name
 
 
 def load() -> list[str]:
@@ -42,7 +36,7 @@ def load() -> list[str]:
 
 def _load_pharmacovigilance() -> str:
     medicines = [
-        Medicine(name, _brand(name), tuple(substances))
+        Medicine(name, brand_of(name), tuple(substances))
         for name, substances in medicines_with_substances(80)
     ]
     if not medicines:

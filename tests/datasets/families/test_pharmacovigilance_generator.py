@@ -69,3 +69,11 @@ def test_the_extract_carries_what_the_rules_exist_for(tmp_path: Path) -> None:
     assert counts["cases"] == 2000 - counts["foreign"] > 1800
     assert cleaned.cases[["AER_ID", "CAS"]].duplicated().sum() == 0
     assert counts["age_recovered"] > 0 and counts["soc_unknown"] == 0
+
+
+def test_a_brand_is_the_speciality_name_without_strength_and_form() -> None:
+    from datasets.families.pharmacovigilance.generator import brand_of
+
+    assert brand_of("DOLIPRANE 1000 mg, comprimé") == "DOLIPRANE"
+    assert brand_of("A 313 200 000 UI POUR CENT, pommade") == "A"
+    assert brand_of("SPASFON LYOC, lyophilisat oral") == "SPASFON LYOC"
