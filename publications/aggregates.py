@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from datasets.families import get_family
@@ -175,54 +176,6 @@ def _matrix(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.set_index(keys[0])[[COUNT_COLUMN]]
 
 
-def _union_identical_rows(
-    protected: dict[str, tuple[list[str], ProtectedTable]],
-) -> None:
-    """Entities whose rows hold the same counts in a table (a speciality with
-    one substance and that substance) hide the same cells: otherwise one row
-    would publish what the other hides."""
-    by_dimension: dict[str, list[ProtectedTable]] = {}
-    for name, (keys, table) in protected.items():
-        if len(keys) == 2:
-            by_dimension.setdefault(name.split("_", 1)[1], []).append(table)
-    for tables in by_dimension.values():
-        rows: dict[tuple[Any, ...], list[tuple[ProtectedTable, Any]]] = {}
-        for table in tables:
-            for row in table.rows:
-                counts = tuple(
-                    (c, table.cells[(row, c)].count)
-                    for c in table.columns
-                    if table.cells[(row, c)].count
-                )
-                rows.setdefault(counts, []).append((table, row))
-        for members in rows.values():
-            if len(members) < 2:
-                continue
-            hidden = {
-                column
-                for table, row in members
-                for column in table.columns
-                if table.cells[(row, column)].hidden
-            }
-            hidden_total = any(
-                (row, TOTAL) in table.cells and table.cells[(row, TOTAL)].hidden
-                for table, row in members
-            )
-            for table, row in members:
-                for column in table.columns:
-                    key = (row, column)
-                    if column in hidden and not table.cells[key].hidden:
-                        _mark_hidden(table, key, "consistency")
-                total = table.cells.get((row, TOTAL))
-                if hidden_total and total is not None and not total.hidden:
-                    _mark_hidden(table, (row, TOTAL), "consistency")
-
-
-def _mark_hidden(table: ProtectedTable, key: tuple[Any, Any], reason: str) -> None:
-    cell = table.cells[key]
-    table.cells[key] = Cell(cell.row, cell.column, cell.count, True, reason)
-
-
 def protected_tables(
     tables: Mapping[str, pd.DataFrame], threshold: int
 ) -> dict[str, Any]:
@@ -237,21 +190,22 @@ def protected_tables(
     its total: a hidden cell always has a hidden companion, their sum at least
     the threshold. Consistent across tables: an entity's total is hidden in its
     totals table whenever a split had to hide it, the global total with the
-    global splits' totals, and entities with the same counts hide the same
-    cells."""
+    global splits' totals. Each entity's row is protected on its own, so
+    entities with the same counts (a speciality with one substance and that
+    substance) hide the same cells."""
     protected: dict[str, tuple[list[str], ProtectedTable]] = {}
     for name, frame in tables.items():
         keys = [column for column in frame.columns if column != COUNT_COLUMN]
         if not keys or name.endswith("_cases"):
             continue
         matrix = _matrix(frame, keys)
-        protected[name] = (
-            keys,
-            protect(matrix, threshold=threshold)
-            if _additive(name)
-            else _primary_only(matrix, threshold),
-        )
-    _union_identical_rows(protected)
+        if not _additive(name):
+            table = _primary_only(matrix, threshold)
+        elif len(keys) == 2:
+            table = _protect_rows(matrix, threshold)
+        else:
+            table = protect(matrix, threshold=threshold)
+        protected[name] = (keys, table)
     hidden_totals: dict[str, set[Any]] = {"": set()}
     for name, (keys, table) in protected.items():
         if not _additive(name):
@@ -328,6 +282,38 @@ def protected_tables(
                 )
         out[name] = {"keys": keys, "base": "cases", "rows": rows}
     return out
+
+
+def _protect_rows(matrix: pd.DataFrame, threshold: int) -> ProtectedTable:
+    """An entity × category table whose lines are its rows only (each entity's
+    categories and its total; nothing sums the entities, since a case counts for
+    each of its substances): each row protected on its own, and only the rows
+    holding a count from 1 to ``threshold - 1`` need the engine."""
+    table = ProtectedTable(
+        rows=list(matrix.index), columns=list(matrix.columns), threshold=threshold
+    )
+    values = matrix.to_numpy(dtype=np.int64)
+    small = ((values > 0) & (values < threshold)).any(axis=1)
+    for i, row in enumerate(table.rows):
+        if small[i]:
+            line = protect(
+                pd.DataFrame({COUNT_COLUMN: values[i]}, index=table.columns),
+                threshold=threshold,
+            )
+            for column in table.columns:
+                cell = line.cells[(column, COUNT_COLUMN)]
+                table.cells[(row, column)] = Cell(
+                    row, column, cell.count, cell.hidden, cell.reason
+                )
+            total = line.cells[(TOTAL, COUNT_COLUMN)]
+            table.cells[(row, TOTAL)] = Cell(
+                row, TOTAL, total.count, total.hidden, total.reason
+            )
+            continue
+        for j, column in enumerate(table.columns):
+            table.cells[(row, column)] = Cell(row, column, int(values[i, j]))
+        table.cells[(row, TOTAL)] = Cell(row, TOTAL, int(values[i].sum()))
+    return table
 
 
 def _primary_only(matrix: pd.DataFrame, threshold: int) -> ProtectedTable:

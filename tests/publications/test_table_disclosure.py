@@ -152,8 +152,9 @@ def test_a_speciality_of_one_substance_hides_what_the_substance_hides() -> None:
             }
         ] * n
 
-    # In the substances' table, B's 3 men hide B's women and, through the men's
-    # column, a cell of A; the speciality (A alone) must hide the same.
+    # B's 3 men hide B's women too; A, beside B in the substances' table, shows
+    # what the speciality made of A alone shows (a table protected as a whole,
+    # with its men's column, would hide a cell of A that the speciality shows).
     cases = many(12, "F", {"A"}) + many(12, "M", {"A"}) + many(3, "M", {"B"})
     cases += many(12, "F", {"B"})
     out = protected_tables(_tables(cases), THRESHOLD)
