@@ -399,7 +399,9 @@ class PharmacovigilanceRecord(RecordBase):
     substance_text = models.CharField(
         _("substance as declared"), max_length=500, null=True
     )
-    substance_code = models.CharField(_("substance code"), max_length=10, null=True)
+    brand_text = models.CharField(_("brand as declared"), max_length=500, null=True)
+    #: Codes joined by "|" for a brand of several substances.
+    substance_code = models.CharField(_("substance code"), max_length=200, null=True)
 
     class Meta:
         verbose_name = _("adverse effect case")

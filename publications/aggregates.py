@@ -13,7 +13,13 @@ import pandas as pd
 from datasets.families import get_family
 from datasets.pipeline.schema import Aggregate
 from datasets.records import record_model
-from publications.disclosure import TOTAL, Cell, ProtectedTable, protect
+from publications.disclosure import (
+    TOTAL,
+    Cell,
+    ProtectedTable,
+    protect,
+    protect_line,
+)
 
 COUNT_COLUMN = "n"
 
@@ -293,27 +299,34 @@ def _protect_rows(matrix: pd.DataFrame, threshold: int) -> ProtectedTable:
         rows=list(matrix.index), columns=list(matrix.columns), threshold=threshold
     )
     values = matrix.to_numpy(dtype=np.int64)
-    small = ((values > 0) & (values < threshold)).any(axis=1)
+    small: np.ndarray = np.asarray(((values > 0) & (values < threshold)).any(axis=1))
     for i, row in enumerate(table.rows):
         if small[i]:
-            line = protect(
-                pd.DataFrame({COUNT_COLUMN: values[i]}, index=table.columns),
-                threshold=threshold,
-            )
-            for column in table.columns:
-                cell = line.cells[(column, COUNT_COLUMN)]
+            hidden, total_hidden = protect_line(values[i], threshold)
+            for j, column in enumerate(table.columns):
                 table.cells[(row, column)] = Cell(
-                    row, column, cell.count, cell.hidden, cell.reason
+                    row,
+                    column,
+                    int(values[i, j]),
+                    bool(hidden[j]),
+                    _reason(values[i, j], threshold) if hidden[j] else "",
                 )
-            total = line.cells[(TOTAL, COUNT_COLUMN)]
             table.cells[(row, TOTAL)] = Cell(
-                row, TOTAL, total.count, total.hidden, total.reason
+                row,
+                TOTAL,
+                int(values[i].sum()),
+                total_hidden,
+                "complementary" if total_hidden else "",
             )
             continue
         for j, column in enumerate(table.columns):
             table.cells[(row, column)] = Cell(row, column, int(values[i, j]))
         table.cells[(row, TOTAL)] = Cell(row, TOTAL, int(values[i].sum()))
     return table
+
+
+def _reason(count: int, threshold: int) -> str:
+    return "primary" if 0 < count < threshold else "complementary"
 
 
 def _primary_only(matrix: pd.DataFrame, threshold: int) -> ProtectedTable:

@@ -246,3 +246,24 @@ def determined_cells(table: ProtectedTable) -> list[tuple[Any, Any]]:
         )
         found.extend(key for key, f in zip(hidden, freedom, strict=True) if f < 1e-9)
     return list(dict.fromkeys(found))
+
+
+def protect_line(counts: np.ndarray, threshold: int = 11) -> tuple[np.ndarray, bool]:
+    """Protect one line of counts published with its total (an entity's
+    categories): which cells are hidden, and whether the total must be too.
+
+    The counts from 1 to ``threshold - 1`` are hidden; then, while fewer than
+    two cells are hidden or their sum is below the threshold, the smallest
+    published non-zero cell is hidden too; when none is left, the total is
+    hidden instead. The same rule as ``protect`` on a one-column table, without
+    its linear-system check (one line cannot be solved for two unknowns)."""
+    values = np.asarray(counts, dtype=np.int64)
+    hidden = (values > 0) & (values < threshold)
+    if not hidden.any():
+        return hidden, False
+    while hidden.sum() < 2 or values[hidden].sum() < threshold:
+        candidates = np.flatnonzero(~hidden & (values > 0))
+        if not len(candidates):
+            return hidden, True
+        hidden[candidates[np.argmin(values[candidates])]] = True
+    return hidden, False

@@ -292,3 +292,32 @@ def medicines_with_substances(limit: int) -> list[tuple[str, list[str]]]:
         if name not in substances[cis]:
             substances[cis].append(name)
     return [(names[cis], substances[cis]) for cis in chosen]
+
+
+def brand_substances() -> Any:
+    """Every brand of the referential (a speciality name without strength and
+    form) with the active substances all its specialities share: a frame of
+    ``name`` and ``code`` (several rows for a brand of several substances; a
+    brand whose specialities share none is left out)."""
+    import pandas as pd
+
+    from referential_admin.text import brand_of
+
+    names = pd.DataFrame(
+        list(Speciality.objects.active().values_list("cis", "name")),
+        columns=["cis", "name"],
+    )
+    names["brand"] = names["name"].map(brand_of)
+    links = names.merge(speciality_substances(), on="cis")
+    per_brand = names.groupby("brand")["cis"].nunique()
+    shared = links.groupby(["brand", "substance_code"])["cis"].nunique()
+    shared = shared[
+        shared.to_numpy()
+        == per_brand.reindex(shared.index.get_level_values(0)).to_numpy()
+    ]
+    return pd.DataFrame(
+        {
+            "name": shared.index.get_level_values(0),
+            "code": shared.index.get_level_values(1),
+        }
+    )

@@ -85,3 +85,12 @@ def fold_series(series: pd.Series, *, keep_punctuation: bool = False) -> pd.Seri
     else:
         array = pc.replace_substring_regex(array, r"[^0-9a-z]+", " ")
     return to_series(pc.utf8_trim(array, " "), series.index)
+
+
+_STRENGTH = re.compile(r"\s+\d.*$")
+
+
+def brand_of(name: str) -> str:
+    """A speciality's brand, as a « Produit » text names it: its name without
+    strength and form (« DOLIPRANE 1000 mg, comprimé » → « DOLIPRANE »)."""
+    return _STRENGTH.sub("", name.split(",")[0]).strip() or name

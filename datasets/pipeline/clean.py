@@ -40,7 +40,7 @@ from referential_admin.codes import (
     cip7_to_cip13_series,
     ean13_valid,
 )
-from referential_admin.text import TEXT, to_arrow, to_series
+from referential_admin.text import TEXT, fold_series, to_arrow, to_series
 
 ISSUE_COLUMNS = ["position", "field", "value", "code", "severity", "detail"]
 
@@ -811,39 +811,65 @@ def match_issues(records: pd.DataFrame, schema: FamilySchema) -> pd.DataFrame:
 
 
 class SubstanceMatcher:
-    """Matches the substance names of frame after frame (the slices of one
-    extract) to substance codes, with the family's cascade, once per distinct
-    text over all frames. Frames may be matched from several threads at once."""
+    """Matches the substance names (and brand names) of frame after frame (the
+    slices of one extract) to substance codes, with the family's cascade, once
+    per distinct text over all frames. Frames may be matched from several
+    threads at once."""
 
-    def __init__(self, link: SubstanceLink, names: pd.DataFrame) -> None:
+    def __init__(
+        self,
+        link: SubstanceLink,
+        names: pd.DataFrame,
+        brands: pd.DataFrame | None = None,
+    ) -> None:
         self.link = link
         self.names = names
-        self._known: dict[str, tuple[str | None, str]] = {}
+        self._known: dict[str, str | None] = {}
+        self._brands: dict[str, str] = {}
+        if brands is not None and len(brands):
+            keyed = brands.assign(key=fold_series(brands["name"].astype(str)))
+            self._brands = {
+                str(key): "|".join(sorted(set(group["code"].astype(str))))
+                for key, group in keyed.groupby("key")
+            }
         self._lock = threading.Lock()
 
-    def match(self, records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """The records with their substance code set, and a warning per record
-        whose substance name matched no substance (``SUBSTANCE_UNMATCHED``)."""
-        texts = records[self.link.label_field].astype(object)
-        named = texts.notna() & texts.astype(str).str.strip().ne("")
-        distinct = pd.unique(texts[named])
+    def _substances(self, texts: list[Any]) -> dict[Any, str | None]:
         with self._lock:
-            new = [t for t in distinct if t not in self._known]
+            new = [t for t in texts if t not in self._known]
             if new:
                 found = self.link.match(pd.Series(new, dtype=object), self.names)
-                for text, code, method in found.itertuples(index=False):
-                    self._known[text] = (None if pd.isna(code) else str(code), method)
-            known = {t: self._known[t] for t in distinct}
-        codes = texts.map(lambda t: known[t][0] if t in known else None)
-        records[self.link.code_field] = codes.astype(object).to_numpy()
-        unmatched = (named & codes.isna()).to_numpy(dtype=bool)
+                for text, code, _method in found.itertuples(index=False):
+                    self._known[text] = None if pd.isna(code) else str(code)
+            return {t: self._known[t] for t in texts}
+
+    def match(self, records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The records with their substance codes set, and a warning per record
+        whose substance or brand name matched nothing (``SUBSTANCE_UNMATCHED``)."""
         issues = _Issues()
-        if unmatched.any():
-            issues.at(
-                records["position"].to_numpy(dtype=np.int64)[unmatched],
-                "SUBSTANCE_UNMATCHED",
-                WARNING,
-                field=self.link.label_field,
-                value=texts[unmatched].astype(str).str.slice(0, 500).to_numpy(),
-            )
+        codes = pd.Series(None, index=records.index, dtype=object)
+        for field_name in (self.link.label_field, self.link.brand_field):
+            if not field_name:
+                continue
+            texts = records[field_name].astype(object)
+            named = (texts.notna() & texts.astype(str).str.strip().ne("")).to_numpy()
+            if not named.any():
+                continue
+            if field_name == self.link.brand_field:
+                keys = fold_series(texts.where(named, "").astype(str))
+                found = keys.map(self._brands).where(named, None)
+            else:
+                known = self._substances(list(pd.unique(texts[named])))
+                found = texts.map(known).where(named, None)
+            codes = codes.where(codes.notna(), found.astype(object))
+            unmatched = named & found.isna().to_numpy()
+            if unmatched.any():
+                issues.at(
+                    records["position"].to_numpy(dtype=np.int64)[unmatched],
+                    "SUBSTANCE_UNMATCHED",
+                    WARNING,
+                    field=field_name,
+                    value=texts[unmatched].astype(str).str.slice(0, 500).to_numpy(),
+                )
+        records[self.link.code_field] = codes.to_numpy()
         return records, issues.frame()

@@ -96,6 +96,10 @@ class SubstanceLink:
     #: The family's cascade: (distinct texts, the referential's names with
     #: ``name`` and ``code``) → ``text``, ``code`` (or NA) and ``method``.
     match: Callable[[pd.Series, pd.DataFrame], pd.DataFrame]
+    #: A field of brand names (a speciality name without strength and form):
+    #: matched to the substances all the brand's specialities share, their
+    #: codes joined by ``|`` in ``code_field``.
+    brand_field: str = ""
 
 
 @dataclass(frozen=True)

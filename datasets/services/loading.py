@@ -58,7 +58,11 @@ from datasets.records import field_labels, record_model
 from datasets.services.common import read_error
 from datasets.services.mappings import mapping_error_message
 from datasets.services.versions import version_revision_record
-from referential_admin.selectors import family_matcher, substance_names
+from referential_admin.selectors import (
+    brand_substances,
+    family_matcher,
+    substance_names,
+)
 from referential_admin.text import TEXT, to_arrow
 from tasks.progress import NullProgress, ProgressReporter
 
@@ -110,7 +114,11 @@ def version_clean(
                 else None
             )
             substances = (
-                SubstanceMatcher(schema.substances, substance_names())
+                SubstanceMatcher(
+                    schema.substances,
+                    substance_names(),
+                    brand_substances() if schema.substances.brand_field else None,
+                )
                 if schema.substances is not None
                 else None
             )

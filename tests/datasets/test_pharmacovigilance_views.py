@@ -49,7 +49,7 @@ def test_a_surveillance_declarant_uploads_the_three_tables_together(
     assert "Tables reçues et assemblées" in response.content.decode()
     version.refresh_from_db()
     assert version.status == DatasetVersion.Status.DRAFT
-    assert version.rows_loaded == 4 and version.assembly["cases"] == 3
+    assert version.rows_loaded == 5 and version.assembly["cases"] == 3
     report = client.get(f"/admin/donnees/version/{version.pk}/").content.decode()
     assert "Lignes rattachées à aucun cas" in report
     for persona, visible in (

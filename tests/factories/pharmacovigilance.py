@@ -34,6 +34,7 @@ FR-1;A1;2;PARACETAMOL;Substance
 FR-1;A2;1;PARACÉTAMOL;Substance
 FR-1;A3;1;DOLIPRANE 1000 mg, comprimé;Spécialité
 FR-2;A4;1;DOLIPRANE 1000 mg, gélule;Spécialité
+FR-2;A4;1;DOLIPRANE;Produit
 """
 NAMES = {
     "cases": "20230216 - Cas-Patients.csv",

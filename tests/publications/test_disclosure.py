@@ -4,6 +4,7 @@ tables, with a linear-algebra attacker)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -126,3 +127,19 @@ def test_the_attacker_recovers_what_primary_suppression_alone_leaves() -> None:
     # Two hidden cells of a 2×2 block are still determined through the margins.
     table.cells[("x", "b")] = Cell("x", "b", 20, True, "complementary")
     assert set(determined_cells(table)) == {("x", "a"), ("x", "b")}
+
+
+def test_one_line_hides_a_companion_or_its_total() -> None:
+    from publications.disclosure import protect_line
+
+    hidden, total = protect_line(np.array([3, 40, 12, 0]), 11)
+    # 3 alone would be the total minus the others: 12, the smallest, goes too.
+    assert hidden.tolist() == [True, False, True, False] and not total
+    hidden, total = protect_line(np.array([3, 4, 50]), 11)
+    # 3 + 4 < 11: the pair would be bounded too tightly, so 50 goes as well.
+    assert hidden.tolist() == [True, True, True] and not total
+    hidden, total = protect_line(np.array([5, 0]), 11)
+    # Nothing left to hide beside it: the total is hidden instead.
+    assert hidden.tolist() == [True, False] and total
+    hidden, total = protect_line(np.array([0, 11, 30]), 11)
+    assert not hidden.any() and not total

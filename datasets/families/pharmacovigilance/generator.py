@@ -13,7 +13,6 @@ Pure: NumPy and pandas only; the same seed gives the same extract.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,9 @@ import numpy as np
 import pandas as pd
 
 from datasets.families.pharmacovigilance.rules import CRITERIA, SOC_FRENCH
+from referential_admin.text import brand_of
+
+__all__ = ["Medicine", "brand_of", "generate", "write_extract"]
 
 NOTIFIER_LABELS = (
     "Médecin généraliste",
@@ -45,15 +47,6 @@ class Medicine:
     speciality: str
     brand: str
     substances: tuple[str, ...]
-
-
-_STRENGTH = re.compile(r"\s+\d.*$")
-
-
-def brand_of(name: str) -> str:
-    """A speciality's brand, as a « Produit » text names it: its name without
-    strength and form (« DOLIPRANE 1000 mg, comprimé » → « DOLIPRANE »)."""
-    return _STRENGTH.sub("", name.split(",")[0]).strip() or name
 
 
 def generate(

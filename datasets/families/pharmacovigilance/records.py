@@ -4,9 +4,12 @@
 named after the family's fields: one record per case (its latest version, in
 France) and drug text, one record for a case without a drug text; each record
 carries its case's dimensions, the case's French SOC labels (``socs``) and its
-SOC › HLT pairs (``hlts``). ``case_frames`` rebuilds, from loaded records, the
-case-level frames the tables count (distinct cases, never records), and
-``release_tables`` computes them with the links to substances and specialities.
+SOC › HLT pairs (``hlts``). A drug text goes to ``drug_text`` (a speciality,
+matched to its CIS), ``substance_text`` or ``brand_text`` (a « Produit »: the
+substances all the brand's specialities share) after its TYPE.
+``case_frames`` rebuilds, from loaded records, the case-level frames the tables
+count (distinct cases, never records), and ``release_tables`` computes them
+with the links to substances and specialities.
 Pure.
 """
 
@@ -74,6 +77,7 @@ def assemble(frames: dict[str, pd.DataFrame]) -> Assembled:
         )
     case_index = pd.MultiIndex.from_frame(joined[["AER_ID", "CAS"]])
     is_substance = joined["kind"].eq("substance").fillna(False)
+    is_brand = joined["kind"].eq("product").fillna(False)
     text = _text(joined["text"])
     frame = pd.DataFrame(
         {
@@ -91,9 +95,10 @@ def assemble(frames: dict[str, pd.DataFrame]) -> Assembled:
             "notifier": _text(joined["notifier"]),
             "socs": _text(pd.Series(socs.reindex(case_index).to_numpy())),
             "hlts": _text(pd.Series(pairs.reindex(case_index).to_numpy())),
-            "drug_text": text.where(~is_substance, ""),
+            "drug_text": text.where(~(is_substance | is_brand), ""),
             "drug_type": _text(joined["kind"]),
             "substance_text": text.where(is_substance, ""),
+            "brand_text": text.where(is_brand, ""),
             "substance_code": "",
         }
     )
@@ -165,10 +170,15 @@ def release_tables(
     )
     cis = records["matched_cis"].astype("string")
     specialities = unit.assign(cis=cis.to_numpy()).dropna(subset=["cis"])
+    # A brand names every substance its specialities share: codes joined by "|".
     code = records["substance_code"].astype("string")
-    direct = unit.assign(
-        substance_code=code.where(code.ne(""), None).to_numpy()
-    ).dropna(subset=["substance_code"])
+    direct = (
+        unit.assign(
+            substance_code=code.where(code.ne(""), None).str.split("|").to_numpy()
+        )
+        .explode("substance_code")
+        .dropna(subset=["substance_code"])
+    )
     through_cis = specialities.merge(compositions[["cis", "substance_code"]], on="cis")
     substances = pd.concat(
         [direct, through_cis[["AER_ID", "CAS", "substance_code"]]], ignore_index=True

@@ -90,16 +90,21 @@ PHARMACOVIGILANCE = register_family(
                 invalid_severity=WARNING,
             ),
             _text("substance_text", _("Substance as declared"), 500),
-            _text("substance_code", _("Substance code"), 10),
+            _text("brand_text", _("Brand as declared"), 500),
+            _text("substance_code", _("Substance code"), 200),
         ),
         natural_keys=(
             ("case_id", "drug_text"),
             ("case_id", "substance_text"),
+            ("case_id", "brand_text"),
             ("case_id",),
         ),
         medicine=MedicineLink(code_fields=(), label_field="drug_text"),
         substances=SubstanceLink(
-            "substance_text", "substance_code", match=match_substances
+            "substance_text",
+            "substance_code",
+            match=match_substances,
+            brand_field="brand_text",
         ),
         parts=EXTRACT,
         assemble=assemble,

@@ -33,7 +33,7 @@ def test_three_files_become_one_version_of_cases(
     tmp_path: Path, media: Path, capsys: Any, small_referential: None
 ) -> None:
     summary = _ingest(write_small_extract(tmp_path / "bnpv"), capsys)
-    assert summary["rows_read"] == {"cases": 5, "effects": 7, "drugs": 5}
+    assert summary["rows_read"] == {"cases": 5, "effects": 7, "drugs": 6}
     assert summary["cases"] == 3
     assert summary["assembly"]["old_versions"] == 1
     assert summary["assembly"]["foreign"] == 1
@@ -43,12 +43,15 @@ def test_three_files_become_one_version_of_cases(
     version = DatasetVersion.objects.get(pk=summary["version"])
     assert version.extract is not None and version.extract.parts.count() == 3
     records = PharmacovigilanceRecord.objects.filter(version=version)
-    by_case = {(r.case_id, r.drug_text or r.substance_text): r for r in records}
+    by_case = {
+        (r.case_id, r.drug_text or r.substance_text or r.brand_text): r for r in records
+    }
     assert set(by_case) == {
         ("FR-1/A1", "DOLIPRANE 1000 mg, comprimé"),
         ("FR-1/A1", "PARACETAMOL"),
         ("FR-1/A2", "PARACÉTAMOL"),
         ("FR-2/A4", "DOLIPRANE 1000 mg, gélule"),
+        ("FR-2/A4", "DOLIPRANE"),
     }
     first = by_case[("FR-1/A1", "DOLIPRANE 1000 mg, comprimé")]
     assert (first.case_version, first.sex, first.age, first.age_class) == (
@@ -67,6 +70,11 @@ def test_three_files_become_one_version_of_cases(
     unknown = by_case[("FR-2/A4", "DOLIPRANE 1000 mg, gélule")]
     assert (unknown.sex, unknown.age, unknown.age_class) == ("unknown", 73, "60+")
     assert unknown.socs == "" or unknown.socs is None
+    # A brand (« Produit ») names the substances all its specialities share:
+    # both DOLIPRANE of the referential are paracetamol alone.
+    brand = by_case[("FR-2/A4", "DOLIPRANE")]
+    assert (brand.drug_text, brand.substance_code) == (None, "02202")
+    assert brand.matched_cis is None
 
 
 def _rows(summary: dict[str, Any], name: str) -> dict[Any, dict[str, Any]]:
