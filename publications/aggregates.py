@@ -158,16 +158,28 @@ def version_records(version: Any) -> pd.DataFrame:
     return _frame(version, [*schema.field_names, "matched_cis"])
 
 
+#: The last tables computed, by version, cleaning and referential state: a
+#: publication reads them for its files and its method note alike.
+_LAST_TABLES: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
 def release_tables(version: Any) -> dict[str, Any]:
     """The tables a release of the version would publish, after disclosure
-    control, in the API's shape (see ``protected_tables``)."""
-    from referential_admin.selectors import speciality_substances
+    control, in the API's shape (see ``protected_tables``). Computed once per
+    version, cleaning and state of the referential (the last one is kept):
+    callers read the result, never change it."""
+    from referential_admin.selectors import referential_state, speciality_substances
 
     schema = get_family(version.family)
     if schema.tables is None:
         raise ValueError(f"family {version.family} has no release tables")
-    tables = schema.tables(version_records(version), speciality_substances())
-    return protected_tables(tables, schema.disclosure_threshold)
+    threshold = schema.disclosure_threshold
+    key = (version.pk, version.cleaned_at, referential_state(), threshold)
+    if key not in _LAST_TABLES:
+        tables = schema.tables(version_records(version), speciality_substances())
+        _LAST_TABLES.clear()
+        _LAST_TABLES[key] = protected_tables(tables, threshold)
+    return _LAST_TABLES[key]
 
 
 def _matrix(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
