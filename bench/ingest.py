@@ -571,7 +571,20 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    work = Path(tempfile.mkdtemp(prefix="datamed_bench_ingest_"))
+    scratch_main(args, "datamed_bench_ingest_", run, source=str(BDPM_DIR))
+
+
+def scratch_main(
+    args: argparse.Namespace,
+    prefix: str,
+    run: Any,
+    *,
+    source: str,
+) -> None:
+    """Run ``run(args, work, env)`` against a scratch database and folder (the
+    settings of a worker pointed at them), remove both unless ``--keep``, and
+    print the summary it returns as the last stdout line."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     url = database_url(args.pg, args.database)
     env = {
         **os.environ,
@@ -582,7 +595,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "DATAMED_VAR_DIR")})
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "MEDIA_ROOT")})
-    log(f"Database: {url}; work folder: {work}; BDPM: {BDPM_DIR}")
+    log(f"Database: {url}; work folder: {work}; BDPM: {source}")
     try:
         summary = run(args, work, env)
     finally:

@@ -33,12 +33,9 @@ folder are removed at the end unless ``--keep``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -52,11 +49,11 @@ sys.path.insert(0, str(BASE_DIR))
 from bench.ingest import (  # noqa: E402
     DEFAULT_PG,
     conninfo,
-    database_url,
     log,
     peak_rss_mb,
     recreate_database,
     run_child,
+    scratch_main,
 )
 from bench.make_shortage_extract import BDPM_DIR  # noqa: E402
 
@@ -240,36 +237,7 @@ def main(argv: list[str] | None = None) -> None:
         paths = generate(args.generate_only, args.rows)
         sys.stdout.write(json.dumps([str(p) for p in paths]) + "\n")
         return
-    work = Path(tempfile.mkdtemp(prefix="datamed_bench_pv_"))
-    url = database_url(args.pg, args.database)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "backoffice.settings.dev",
-        "DATAMED_VAR_DIR": str(work / "var"),
-        "MEDIA_ROOT": str(work / "var" / "media"),
-    }
-    os.environ.update(
-        {
-            k: env[k]
-            for k in ("DATABASE_URL", "DATAMED_VAR_DIR", "DJANGO_SETTINGS_MODULE")
-        }
-    )
-    os.environ["MEDIA_ROOT"] = env["MEDIA_ROOT"]
-    log(f"Database: {url}; work folder: {work}; BDPM: {args.bdpm}")
-    try:
-        summary = run(args, work, env)
-    finally:
-        if args.keep:
-            log(f"kept: database {args.database}, folder {work}")
-        else:
-            with contextlib.suppress(Exception):
-                from django.db import connections
-
-                connections.close_all()
-            recreate_database(args.pg, args.database, create=False)
-            shutil.rmtree(work, ignore_errors=True)
-    sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+    scratch_main(args, "datamed_bench_pv_", run, source=str(args.bdpm))
 
 
 if __name__ == "__main__":
