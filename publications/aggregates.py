@@ -15,7 +15,6 @@ from datasets.pipeline.schema import Aggregate
 from datasets.records import record_model
 from publications.disclosure import (
     TOTAL,
-    Cell,
     ProtectedTable,
     protect,
     protect_line,
@@ -194,6 +193,46 @@ def _matrix(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.set_index(keys[0])[[COUNT_COLUMN]]
 
 
+@dataclass
+class _Grid:
+    """A protected table as arrays: counts, hidden cells, hidden row totals."""
+
+    rows: list[Any]
+    columns: list[Any]
+    counts: np.ndarray
+    hidden: np.ndarray
+    total_hidden: np.ndarray
+
+
+def _grid(
+    matrix: pd.DataFrame, threshold: int, *, additive: bool, entity: bool
+) -> _Grid:
+    """Protect a table: a global split with its total (the engine), an
+    entity's split line by line (``protect_line``: each entity's categories
+    and total are its only line, nothing sums entities whose cases overlap), a
+    table that sums to nothing published with primary suppression only."""
+    rows, columns = list(matrix.index), list(matrix.columns)
+    counts = matrix.to_numpy(dtype=np.int64)
+    hidden = (counts > 0) & (counts < threshold)
+    total_hidden = np.zeros(len(rows), dtype=bool)
+    if additive and not entity:
+        table = protect(matrix, threshold=threshold)
+        hidden = np.array(
+            [[table.value(r, c) is None for c in columns] for r in rows], dtype=bool
+        ).reshape(counts.shape)
+        total_hidden[:] = table.value(TOTAL, COUNT_COLUMN) is None
+    elif additive:
+        for i in np.flatnonzero(hidden.any(axis=1)):
+            hidden[i], total_hidden[i] = protect_line(counts[i], threshold)
+    return _Grid(rows, columns, counts, hidden, total_hidden)
+
+
+def _statuses(counts: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    return np.where(
+        hidden, STATUS_SUPPRESSED, np.where(counts == 0, STATUS_ZERO, STATUS_VALUE)
+    )
+
+
 def protected_tables(
     tables: Mapping[str, pd.DataFrame], threshold: int
 ) -> dict[str, Any]:
@@ -211,29 +250,26 @@ def protected_tables(
     global splits' totals. Each entity's row is protected on its own, so
     entities with the same counts (a speciality with one substance and that
     substance) hide the same cells."""
-    protected: dict[str, tuple[list[str], ProtectedTable]] = {}
+    grids: dict[str, tuple[list[str], _Grid]] = {}
+    hidden_totals: dict[str, set[Any]] = {"": set()}
     for name, frame in tables.items():
         keys = [column for column in frame.columns if column != COUNT_COLUMN]
         if not keys or name.endswith("_cases"):
             continue
-        matrix = _matrix(frame, keys)
-        if not _additive(name):
-            table = _primary_only(matrix, threshold)
-        elif len(keys) == 2:
-            table = _protect_rows(matrix, threshold)
-        else:
-            table = protect(matrix, threshold=threshold)
-        protected[name] = (keys, table)
-    hidden_totals: dict[str, set[Any]] = {"": set()}
-    for name, (keys, table) in protected.items():
-        if not _additive(name):
-            continue
         entity = keys[0] if len(keys) == 2 else ""
-        hidden = hidden_totals.setdefault(entity, set())
-        if entity:
-            hidden.update(r for r in table.rows if table.value(r, TOTAL) is None)
-        elif table.value(TOTAL, COUNT_COLUMN) is None:
-            hidden.add(TOTAL)
+        grid = _grid(
+            _matrix(frame, keys),
+            threshold,
+            additive=_additive(name),
+            entity=bool(entity),
+        )
+        grids[name] = (keys, grid)
+        if grid.total_hidden.any():
+            hidden = hidden_totals.setdefault(entity, set())
+            if entity:
+                hidden.update(grid.rows[k] for k in np.flatnonzero(grid.total_hidden))
+            else:
+                hidden.add(TOTAL)
     total = tables.get("cases_total")
     cases_total = int(total[COUNT_COLUMN].iloc[0]) if total is not None else 0
     total_hidden = 0 < cases_total < threshold or TOTAL in hidden_totals[""]
@@ -257,106 +293,74 @@ def protected_tables(
         if not name.endswith("_cases"):
             continue
         entity = next(c for c in frame.columns if c != COUNT_COLUMN)
-        hidden = hidden_totals.get(entity, set())
-        counts = dict(zip(frame[entity], frame[COUNT_COLUMN].astype(int), strict=True))
+        keys_of = frame[entity].tolist()
+        counts = frame[COUNT_COLUMN].to_numpy(dtype=np.int64)
+        hidden_keys = hidden_totals.get(entity, set())
+        hidden = ((counts > 0) & (counts < threshold)) | np.array(
+            [key in hidden_keys for key in keys_of], dtype=bool
+        )
         entity_totals[entity] = {
-            key: raw
-            for key, raw in counts.items()
-            if not (0 < raw < threshold or key in hidden)
+            key: int(n)
+            for key, n, h in zip(keys_of, counts, hidden, strict=True)
+            if not h
         }
+        statuses = _statuses(counts, hidden)
         out[name] = {
             "keys": [entity],
             "base": "",
             "rows": [
-                {
-                    entity: key,
-                    "n": entity_totals[entity].get(key),
-                    "status": _status(entity_totals[entity].get(key), raw),
-                    "pct": None,
-                }
-                for key, raw in counts.items()
+                {entity: key, "n": None if h else int(n), "status": st, "pct": None}
+                for key, n, h, st in zip(keys_of, counts, hidden, statuses, strict=True)
             ],
         }
-    for name, (keys, table) in protected.items():
+    for name, (keys, grid) in grids.items():
         entity = keys[0] if len(keys) == 2 else ""
-        rows = []
-        for row in table.rows:
-            base = (
-                entity_totals.get(entity, {}).get(row)
-                if entity
-                else (None if total_hidden else cases_total)
+        if entity:
+            totals = entity_totals.get(entity, {})
+            bases = np.array(
+                [totals.get(row, 0) for row in grid.rows], dtype=np.float64
             )
-            for column in table.columns:
-                raw = table.cells[(row, column)].count
-                if entity and raw == 0:
-                    continue  # an entity has no row for a category it never meets
-                count = table.value(row, column)
-                pct = (
-                    round(100 * count / base, 1) if count is not None and base else None
-                )
-                record = {entity: row, keys[1]: column} if entity else {keys[0]: row}
-                rows.append(
-                    {**record, "n": count, "status": _status(count, raw), "pct": pct}
-                )
+        else:
+            bases = np.full(len(grid.rows), 0 if total_hidden else cases_total, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares = np.round(100 * grid.counts / bases[:, None], 1)
+        shown = ~grid.hidden & (bases[:, None] > 0)
+        statuses = _statuses(grid.counts, grid.hidden)
+        where = (
+            np.argwhere(grid.counts != 0)
+            if entity
+            else np.argwhere(np.ones_like(grid.hidden))
+        )
+        # One pass per column of output, then zipped: no per-cell lookups.
+        ii, jj = where[:, 0], where[:, 1]
+        hidden_at = grid.hidden[ii, jj].tolist()
+        counts_at = grid.counts[ii, jj].tolist()
+        shares_at = np.where(shown[ii, jj], shares[ii, jj], np.nan).tolist()
+        statuses_at = statuses[ii, jj].tolist()
+        row_keys = [grid.rows[i] for i in ii.tolist()]
+        rows = [
+            {
+                **(
+                    {entity: row_key, keys[1]: grid.columns[j]}
+                    if entity
+                    else {keys[0]: row_key}
+                ),
+                "n": None if h else n,
+                "status": st,
+                "pct": None if pct != pct else pct,  # NaN: not shown
+            }
+            for row_key, j, h, n, st, pct in zip(
+                row_keys,
+                jj.tolist(),
+                hidden_at,
+                counts_at,
+                statuses_at,
+                shares_at,
+                strict=True,
+            )
+        ]
         out[name] = {"keys": keys, "base": "cases", "rows": rows}
     return out
-
-
-def _protect_rows(matrix: pd.DataFrame, threshold: int) -> ProtectedTable:
-    """An entity × category table whose lines are its rows only (each entity's
-    categories and its total; nothing sums the entities, since a case counts for
-    each of its substances): each row protected on its own, and only the rows
-    holding a count from 1 to ``threshold - 1`` need the engine."""
-    table = ProtectedTable(
-        rows=list(matrix.index), columns=list(matrix.columns), threshold=threshold
-    )
-    values = matrix.to_numpy(dtype=np.int64)
-    small: np.ndarray = np.asarray(((values > 0) & (values < threshold)).any(axis=1))
-    for i, row in enumerate(table.rows):
-        if small[i]:
-            hidden, total_hidden = protect_line(values[i], threshold)
-            for j, column in enumerate(table.columns):
-                table.cells[(row, column)] = Cell(
-                    row,
-                    column,
-                    int(values[i, j]),
-                    bool(hidden[j]),
-                    _reason(values[i, j], threshold) if hidden[j] else "",
-                )
-            table.cells[(row, TOTAL)] = Cell(
-                row,
-                TOTAL,
-                int(values[i].sum()),
-                total_hidden,
-                "complementary" if total_hidden else "",
-            )
-            continue
-        for j, column in enumerate(table.columns):
-            table.cells[(row, column)] = Cell(row, column, int(values[i, j]))
-        table.cells[(row, TOTAL)] = Cell(row, TOTAL, int(values[i].sum()))
-    return table
-
-
-def _reason(count: int, threshold: int) -> str:
-    return "primary" if 0 < count < threshold else "complementary"
-
-
-def _primary_only(matrix: pd.DataFrame, threshold: int) -> ProtectedTable:
-    """A table of counts that sum to nothing published: only the counts from 1
-    to ``threshold - 1`` are hidden."""
-    table = ProtectedTable(
-        rows=list(matrix.index), columns=list(matrix.columns), threshold=threshold
-    )
-    rows = {row: i for i, row in enumerate(table.rows)}
-    columns = {column: j for j, column in enumerate(table.columns)}
-    for row in table.rows:
-        for column in table.columns:
-            count = int(matrix.to_numpy()[rows[row], columns[column]])
-            hidden = 0 < count < threshold
-            table.cells[(row, column)] = Cell(
-                row, column, count, hidden, "primary" if hidden else ""
-            )
-    return table
 
 
 #: Columns of a release's tables as one file: one line per cell.
