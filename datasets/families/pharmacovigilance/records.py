@@ -134,9 +134,10 @@ def case_frames(records: pd.DataFrame) -> CleanedCases:
         seriousness=first["seriousness"].to_numpy(),
         notifier=first["notifier"].to_numpy(),
     )
-    listed = first["criteria"].fillna("").astype(str).str.split()
+    # Space-separated codes: one vectorised match per criterion, not per case.
+    listed = " " + first["criteria"].fillna("").astype(str) + " "
     for name in CRITERIA:
-        cases[name] = listed.map(lambda names, n=name: n in names).to_numpy(dtype=bool)
+        cases[name] = listed.str.contains(f" {name} ", regex=False).to_numpy(dtype=bool)
     socs = _exploded(unit, first["socs"], "soc")
     hlts = _exploded(unit, first["hlts"], "pair")
     if len(hlts):
