@@ -204,24 +204,21 @@ class _Grid:
     total_hidden: np.ndarray
 
 
-def _grid(
-    matrix: pd.DataFrame, threshold: int, *, additive: bool, entity: bool
-) -> _Grid:
-    """Protect a table: a global split with its total (the engine), an
-    entity's split line by line (``protect_line``: each entity's categories
-    and total are its only line, nothing sums entities whose cases overlap), a
-    table that sums to nothing published with primary suppression only."""
+def _grid(matrix: pd.DataFrame, threshold: int, *, entity: bool) -> _Grid:
+    """Protect a split of the cases: a global one with its total (the engine),
+    an entity's line by line (``protect_line``: each entity's categories and
+    total are its only line, nothing sums entities whose cases overlap)."""
     rows, columns = list(matrix.index), list(matrix.columns)
     counts = matrix.to_numpy(dtype=np.int64)
     hidden = (counts > 0) & (counts < threshold)
     total_hidden = np.zeros(len(rows), dtype=bool)
-    if additive and not entity:
+    if not entity:
         table = protect(matrix, threshold=threshold)
         hidden = np.array(
             [[table.value(r, c) is None for c in columns] for r in rows], dtype=bool
         ).reshape(counts.shape)
         total_hidden[:] = table.value(TOTAL, COUNT_COLUMN) is None
-    elif additive:
+    else:
         for i in np.flatnonzero(hidden.any(axis=1)):
             hidden[i], total_hidden[i] = protect_line(counts[i], threshold)
     return _Grid(rows, columns, counts, hidden, total_hidden)
@@ -233,11 +230,67 @@ def _statuses(counts: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     )
 
 
+def _entity_keys(tables: Mapping[str, pd.DataFrame]) -> set[str]:
+    """The keys that name an entity (``substance_code``, ``cis``): those of the
+    ``…_cases`` tables (each entity's total)."""
+    return {
+        column
+        for name, frame in tables.items()
+        if name.endswith("_cases")
+        for column in frame.columns
+        if column != COUNT_COLUMN
+    }
+
+
+def _keys(frame: pd.DataFrame) -> list[str]:
+    return [column for column in frame.columns if column != COUNT_COLUMN]
+
+
+def _total_row(cases_total: int, hidden: bool) -> dict[str, Any]:
+    return {
+        "n": None if hidden else cases_total,
+        "status": STATUS_SUPPRESSED if hidden else _status(cases_total, cases_total),
+        "pct": None,
+    }
+
+
+def _rows_out(
+    key_columns: dict[str, list[Any]],
+    counts: np.ndarray,
+    hidden: np.ndarray,
+    bases: np.ndarray,
+) -> list[dict[str, Any]]:
+    """Output rows from flat arrays: one pass per column, then zipped (no
+    per-cell lookups). ``bases`` is each cell's percentage base (0: none)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.round(100 * counts / bases, 1)
+    shown = ~hidden & (bases > 0)
+    pcts = np.where(shown, shares, np.nan).tolist()
+    statuses = _statuses(counts, hidden).tolist()
+    names = list(key_columns)
+    return [
+        {
+            **dict(zip(names, values, strict=True)),
+            "n": None if h else n,
+            "status": st,
+            "pct": None if pct != pct else pct,  # NaN: not shown
+        }
+        for *values, h, n, st, pct in zip(
+            *key_columns.values(),
+            hidden.tolist(),
+            counts.tolist(),
+            statuses,
+            pcts,
+            strict=True,
+        )
+    ]
+
+
 def protected_tables(
     tables: Mapping[str, pd.DataFrame], threshold: int
 ) -> dict[str, Any]:
-    """Tables of distinct counts (keys then ``n``; one key: global, two keys:
-    entity then dimension, ``…_cases``: each entity's total, ``cases_total``)
+    """Tables of distinct counts (keys then ``n``: an entity's key first when
+    the table is per entity, ``…_cases``: each entity's total, ``cases_total``)
     after disclosure control, in the API's shape: per table its ``keys``, the
     percentage's ``base``, and ``rows`` of keys, ``n`` (None when hidden),
     ``status`` (``value``, ``suppressed`` or ``zero``) and ``pct`` (the share of
@@ -245,24 +298,21 @@ def protected_tables(
 
     A table whose categories split the cases (``ADDITIVE``) is protected with
     its total: a hidden cell always has a hidden companion, their sum at least
-    the threshold. Consistent across tables: an entity's total is hidden in its
-    totals table whenever a split had to hide it, the global total with the
-    global splits' totals. Each entity's row is protected on its own, so
-    entities with the same counts (a speciality with one substance and that
-    substance) hide the same cells."""
+    the threshold. The others (SOC, HLT, criteria: a case in several or none)
+    sum to nothing published and get primary suppression. Consistent across
+    tables: an entity's total is hidden in its totals table whenever a split
+    had to hide it, the global total with the global splits' totals. Each
+    entity's row is protected on its own, so entities with the same counts (a
+    speciality with one substance and that substance) hide the same cells."""
+    entity_keys = _entity_keys(tables)
     grids: dict[str, tuple[list[str], _Grid]] = {}
     hidden_totals: dict[str, set[Any]] = {"": set()}
     for name, frame in tables.items():
-        keys = [column for column in frame.columns if column != COUNT_COLUMN]
-        if not keys or name.endswith("_cases"):
+        keys = _keys(frame)
+        if not keys or name.endswith("_cases") or not _additive(name):
             continue
-        entity = keys[0] if len(keys) == 2 else ""
-        grid = _grid(
-            _matrix(frame, keys),
-            threshold,
-            additive=_additive(name),
-            entity=bool(entity),
-        )
+        entity = keys[0] if keys[0] in entity_keys else ""
+        grid = _grid(_matrix(frame, keys), threshold, entity=bool(entity))
         grids[name] = (keys, grid)
         if grid.total_hidden.any():
             hidden = hidden_totals.setdefault(entity, set())
@@ -277,22 +327,14 @@ def protected_tables(
         "cases_total": {
             "keys": [],
             "base": "",
-            "rows": [
-                {
-                    "n": None if total_hidden else cases_total,
-                    "status": STATUS_SUPPRESSED
-                    if total_hidden
-                    else _status(cases_total, cases_total),
-                    "pct": None,
-                }
-            ],
+            "rows": [_total_row(cases_total, total_hidden)],
         }
     }
     entity_totals: dict[str, dict[Any, int]] = {}
     for name, frame in tables.items():
         if not name.endswith("_cases"):
             continue
-        entity = next(c for c in frame.columns if c != COUNT_COLUMN)
+        entity = _keys(frame)[0]
         keys_of = frame[entity].tolist()
         counts = frame[COUNT_COLUMN].to_numpy(dtype=np.int64)
         hidden_keys = hidden_totals.get(entity, set())
@@ -304,66 +346,54 @@ def protected_tables(
             for key, n, h in zip(keys_of, counts, hidden, strict=True)
             if not h
         }
-        statuses = _statuses(counts, hidden)
         out[name] = {
             "keys": [entity],
             "base": "",
-            "rows": [
-                {entity: key, "n": None if h else int(n), "status": st, "pct": None}
-                for key, n, h, st in zip(keys_of, counts, hidden, statuses, strict=True)
-            ],
+            "rows": _rows_out({entity: keys_of}, counts, hidden, np.zeros(len(counts))),
         }
-    for name, (keys, grid) in grids.items():
-        entity = keys[0] if len(keys) == 2 else ""
+    global_base = 0 if total_hidden else cases_total
+    for name, frame in tables.items():
+        keys = _keys(frame)
+        if not keys or name.endswith("_cases"):
+            continue
+        entity = keys[0] if keys[0] in entity_keys else ""
+        if name in grids:
+            grid = grids[name][1]
+            # An entity's split lists its categories met; a global one all.
+            where = (
+                np.argwhere(grid.counts != 0)
+                if entity
+                else np.argwhere(np.ones_like(grid.hidden))
+            )
+            ii, jj = where[:, 0], where[:, 1]
+            row_keys = [grid.rows[i] for i in ii.tolist()]
+            key_columns = (
+                {entity: row_keys, keys[1]: [grid.columns[j] for j in jj.tolist()]}
+                if entity
+                else {keys[0]: row_keys}
+            )
+            counts, hidden = grid.counts[ii, jj], grid.hidden[ii, jj]
+        else:
+            ordered = frame.sort_values(keys, kind="stable")
+            key_columns = {key: ordered[key].tolist() for key in keys}
+            counts = ordered[COUNT_COLUMN].to_numpy(dtype=np.int64)
+            hidden = (counts > 0) & (counts < threshold)
+            row_keys = key_columns[keys[0]]
         if entity:
             totals = entity_totals.get(entity, {})
-            bases = np.array(
-                [totals.get(row, 0) for row in grid.rows], dtype=np.float64
-            )
+            bases = np.array([totals.get(key, 0) for key in row_keys], float)
         else:
-            bases = np.full(len(grid.rows), 0 if total_hidden else cases_total, float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shares = np.round(100 * grid.counts / bases[:, None], 1)
-        shown = ~grid.hidden & (bases[:, None] > 0)
-        statuses = _statuses(grid.counts, grid.hidden)
-        where = (
-            np.argwhere(grid.counts != 0)
-            if entity
-            else np.argwhere(np.ones_like(grid.hidden))
-        )
-        # One pass per column of output, then zipped: no per-cell lookups.
-        ii, jj = where[:, 0], where[:, 1]
-        hidden_at = grid.hidden[ii, jj].tolist()
-        counts_at = grid.counts[ii, jj].tolist()
-        shares_at = np.where(shown[ii, jj], shares[ii, jj], np.nan).tolist()
-        statuses_at = statuses[ii, jj].tolist()
-        row_keys = [grid.rows[i] for i in ii.tolist()]
-        rows = [
-            {
-                **(
-                    {entity: row_key, keys[1]: grid.columns[j]}
-                    if entity
-                    else {keys[0]: row_key}
-                ),
-                "n": None if h else n,
-                "status": st,
-                "pct": None if pct != pct else pct,  # NaN: not shown
-            }
-            for row_key, j, h, n, st, pct in zip(
-                row_keys,
-                jj.tolist(),
-                hidden_at,
-                counts_at,
-                statuses_at,
-                shares_at,
-                strict=True,
-            )
-        ]
-        out[name] = {"keys": keys, "base": "cases", "rows": rows}
+            bases = np.full(len(counts), global_base, float)
+        out[name] = {
+            "keys": keys,
+            "base": "cases",
+            "rows": _rows_out(key_columns, counts, hidden, bases),
+        }
     return out
 
 
 #: Columns of a release's tables as one file: one line per cell.
+DIMENSION_SEPARATOR = " › "
 TABLE_COLUMNS = [
     "table",
     "entity_key",
@@ -379,13 +409,19 @@ TABLE_COLUMNS = [
 def tables_frame(version: Any) -> pd.DataFrame:
     """Every table of ``release_tables`` as one frame, one line per cell: the
     table's name, its entity (``substance_code`` or ``cis`` and its value, empty
-    for the global tables), its dimension and category, the count (empty when
-    hidden), the cell's status and its percentage."""
+    for the global tables), its dimension and category (several keys joined
+    with " › ": ``soc › hlt``), the count (empty when hidden), the cell's
+    status and its percentage."""
+    tables = release_tables(version)
+    entity_keys = {
+        table["keys"][0] for name, table in tables.items() if name.endswith("_cases")
+    }
     lines = []
-    for name, table in release_tables(version).items():
+    for name, table in tables.items():
         keys = table["keys"]
-        entity_key = keys[0] if len(keys) == 2 or name.endswith("_cases") else ""
-        dimension = keys[-1] if keys and keys[-1] != entity_key else ""
+        entity_key = keys[0] if keys and keys[0] in entity_keys else ""
+        dimensions = [key for key in keys if key != entity_key]
+        dimension = DIMENSION_SEPARATOR.join(dimensions)
         for row in table["rows"]:
             lines.append(
                 {
@@ -393,7 +429,9 @@ def tables_frame(version: Any) -> pd.DataFrame:
                     "entity_key": entity_key,
                     "entity": str(row.get(entity_key, "")) if entity_key else "",
                     "dimension": dimension,
-                    "value": str(row.get(dimension, "")) if dimension else "",
+                    "value": DIMENSION_SEPARATOR.join(
+                        str(row.get(key, "")) for key in dimensions
+                    ),
                     "n": row["n"],
                     "status": row["status"],
                     "pct": row["pct"],

@@ -70,7 +70,9 @@ def _tables(cases: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:
         columns={"substance_code": "cis"}
     )
     specialities["cis"] = "60000001"
-    cleaned = CleanedCases(frame, socs, socs.iloc[:0], pd.DataFrame(), LinkReport())
+    # One HLT per case and SOC: each HLT's count is its SOC's.
+    hlts = socs.assign(hlt=socs["soc"] + ".1")
+    cleaned = CleanedCases(frame, socs, hlts, pd.DataFrame(), LinkReport())
     return dict(case_tables(cleaned, substances, specialities))
 
 
@@ -130,6 +132,18 @@ def test_no_hidden_count_can_be_derived_from_a_release(
             if r["cis"] == "60000001"
         }
         assert substance == speciality, dimension
+    # One HLT per SOC: the drill-down shows (or hides) what its SOC does.
+    for prefix, entity in (("", ()), ("substance_", ("substance_code",))):
+        socs = {
+            (*[r[k] for k in entity], r["soc"]): r["n"]
+            for r in out[f"{prefix}cases_by_soc"]["rows"]
+        }
+        hlts = {
+            (*[r[k] for k in entity], r["soc"]): r["n"]
+            for r in out[f"{prefix}cases_by_hlt"]["rows"]
+        }
+        assert out[f"{prefix}cases_by_hlt"]["keys"] == [*entity, "soc", "hlt"]
+        assert hlts == {key: n for key, n in socs.items() if n != 0}, prefix
 
 
 def _entity_totals(out: dict[str, Any], entity: str) -> dict[Any, int | None]:

@@ -4,7 +4,8 @@ counts of distinct cases (never rows), global, per substance and per speciality
 files and the API (#15): ``cases_by_year`` (``year``), ``cases_by_sex``
 (``sex``), ``cases_by_age_class`` (``age_class``), ``cases_by_seriousness``
 (``seriousness``), ``cases_by_criterion`` (``criterion``), ``cases_by_notifier``
-(``notifier``), ``cases_by_soc`` (``soc``); the same prefixed ``substance_`` with
+(``notifier``), ``cases_by_soc`` (``soc``), ``cases_by_hlt`` (``soc``, ``hlt``:
+a case once per HLT within a SOC); the same prefixed ``substance_`` with
 ``substance_code`` and ``speciality_`` with ``cis``, and ``substance_cases`` /
 ``speciality_cases`` (total per entity). Pure."""
 
@@ -36,7 +37,11 @@ def _criteria(cases: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tables(
-    cases: pd.DataFrame, socs: pd.DataFrame, prefix: str, entity: list[str]
+    cases: pd.DataFrame,
+    socs: pd.DataFrame,
+    hlts: pd.DataFrame,
+    prefix: str,
+    entity: list[str],
 ) -> dict[str, pd.DataFrame]:
     tables = {
         f"{prefix}{name}": count_distinct(cases, UNIT, [*entity, column])
@@ -48,6 +53,9 @@ def _tables(
         [*entity, "criterion"],
     )
     tables[f"{prefix}cases_by_soc"] = count_distinct(socs, UNIT, [*entity, "soc"])
+    tables[f"{prefix}cases_by_hlt"] = count_distinct(
+        hlts, UNIT, [*entity, "soc", "hlt"]
+    )
     return tables
 
 
@@ -60,7 +68,8 @@ def case_tables(
     keys (``AER_ID``, ``CAS``) to ``substance_code`` or ``cis`` (from the matched
     drug texts); without them, only the global tables."""
     cases, socs = cleaned.cases, cleaned.socs
-    tables = _tables(cases, socs, "", [])
+    hlts = cleaned.hlts.dropna(subset=["hlt"])
+    tables = _tables(cases, socs, hlts, "", [])
     tables["cases_total"] = pd.DataFrame({"n": [len(cases.drop_duplicates(UNIT))]})
     for prefix, link, key in (
         ("substance_", substances, "substance_code"),
@@ -70,6 +79,7 @@ def case_tables(
             continue
         linked_cases = through(cases, link, UNIT, key)
         linked_socs = through(socs, link, UNIT, key)
-        tables.update(_tables(linked_cases, linked_socs, prefix, [key]))
+        linked_hlts = through(hlts, link, UNIT, key)
+        tables.update(_tables(linked_cases, linked_socs, linked_hlts, prefix, [key]))
         tables[f"{prefix}cases"] = count_distinct(linked_cases, UNIT, [key])
     return tables

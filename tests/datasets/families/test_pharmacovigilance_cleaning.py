@@ -133,6 +133,12 @@ def test_the_release_tables_count_cases_as_computed_by_hand() -> None:
         "Affections cardiaques": 1,
         "Affections du système nerveux": 1,
     }
+    # A's arrhythmia, declared twice (in English and French), counts once;
+    # C's unknown SOC has no HLT.
+    assert _as_dict(tables["cases_by_hlt"], "soc", "hlt") == {
+        ("Affections cardiaques", "Arythmies"): 1,
+        ("Affections du système nerveux", "Céphalées"): 1,
+    }
     assert _as_dict(tables["substance_cases"], "substance_code") == {"02202": 2}
     assert _as_dict(tables["substance_cases_by_sex"], "substance_code", "sex") == {
         ("02202", "F"): 1,
