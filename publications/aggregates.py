@@ -132,11 +132,6 @@ def disclosure_metadata(version: Any) -> dict[str, Any]:
     return metadata
 
 
-#: Tables whose categories split the cases (each case in exactly one): their
-#: sum is the cases' total, published beside them, so a hidden cell needs a
-#: companion. The others (SOC, criteria: a case in several or none) are not
-#: sums of anything published and need primary suppression only.
-ADDITIVE = ("by_year", "by_sex", "by_age_class", "by_seriousness", "by_notifier")
 STATUS_VALUE, STATUS_SUPPRESSED, STATUS_ZERO = "value", "suppressed", "zero"
 
 
@@ -144,10 +139,6 @@ def _status(count: int | None, raw: int) -> str:
     if count is None:
         return STATUS_SUPPRESSED
     return STATUS_ZERO if raw == 0 else STATUS_VALUE
-
-
-def _additive(name: str) -> bool:
-    return name.endswith(ADDITIVE)
 
 
 def version_records(version: Any) -> pd.DataFrame:
@@ -177,7 +168,12 @@ def release_tables(version: Any) -> dict[str, Any]:
     if key not in _LAST_TABLES:
         tables = schema.tables(version_records(version), speciality_substances())
         _LAST_TABLES.clear()
-        _LAST_TABLES[key] = protected_tables(tables, threshold)
+        _LAST_TABLES[key] = protected_tables(
+            tables,
+            threshold,
+            unit=schema.table_unit,
+            additive=schema.additive_tables,
+        )
     return _LAST_TABLES[key]
 
 
@@ -230,13 +226,13 @@ def _statuses(counts: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     )
 
 
-def _entity_keys(tables: Mapping[str, pd.DataFrame]) -> set[str]:
+def _entity_keys(tables: Mapping[str, pd.DataFrame], unit: str) -> set[str]:
     """The keys that name an entity (``substance_code``, ``cis``): those of the
-    ``…_cases`` tables (each entity's total)."""
+    ``…_<unit>`` tables (each entity's total)."""
     return {
         column
         for name, frame in tables.items()
-        if name.endswith("_cases")
+        if name.endswith(f"_{unit}")
         for column in frame.columns
         if column != COUNT_COLUMN
     }
@@ -287,16 +283,22 @@ def _rows_out(
 
 
 def protected_tables(
-    tables: Mapping[str, pd.DataFrame], threshold: int
+    tables: Mapping[str, pd.DataFrame],
+    threshold: int,
+    *,
+    unit: str = "cases",
+    additive: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Tables of distinct counts (keys then ``n``: an entity's key first when
-    the table is per entity, ``…_cases``: each entity's total, ``cases_total``)
+    """Tables of distinct counts of ``unit`` (keys then ``n``: an entity's key
+    first when the table is per entity; ``…_<unit>``: each entity's total;
+    ``<unit>_total``)
     after disclosure control, in the API's shape: per table its ``keys``, the
     percentage's ``base``, and ``rows`` of keys, ``n`` (None when hidden),
     ``status`` (``value``, ``suppressed`` or ``zero``) and ``pct`` (the share of
     the cases of the row's entity, or of all cases; None when either is hidden).
 
-    A table whose categories split the cases (``ADDITIVE``) is protected with
+    A table whose categories split the units (its name ends with one of
+    ``additive``) is protected with
     its total: a hidden cell always has a hidden companion, their sum at least
     the threshold. The others (SOC, HLT, criteria: a case in several or none)
     sum to nothing published and get primary suppression. Consistent across
@@ -304,12 +306,13 @@ def protected_tables(
     had to hide it, the global total with the global splits' totals. Each
     entity's row is protected on its own, so entities with the same counts (a
     speciality with one substance and that substance) hide the same cells."""
-    entity_keys = _entity_keys(tables)
+    entity_keys = _entity_keys(tables, unit)
+    totals_suffix, total_name = f"_{unit}", f"{unit}_total"
     grids: dict[str, tuple[list[str], _Grid]] = {}
     hidden_totals: dict[str, set[Any]] = {"": set()}
     for name, frame in tables.items():
         keys = _keys(frame)
-        if not keys or name.endswith("_cases") or not _additive(name):
+        if not keys or name.endswith(totals_suffix) or not name.endswith(additive):
             continue
         entity = keys[0] if keys[0] in entity_keys else ""
         grid = _grid(_matrix(frame, keys), threshold, entity=bool(entity))
@@ -320,11 +323,11 @@ def protected_tables(
                 hidden.update(grid.rows[k] for k in np.flatnonzero(grid.total_hidden))
             else:
                 hidden.add(TOTAL)
-    total = tables.get("cases_total")
+    total = tables.get(total_name)
     cases_total = int(total[COUNT_COLUMN].iloc[0]) if total is not None else 0
     total_hidden = 0 < cases_total < threshold or TOTAL in hidden_totals[""]
     out: dict[str, Any] = {
-        "cases_total": {
+        total_name: {
             "keys": [],
             "base": "",
             "rows": [_total_row(cases_total, total_hidden)],
@@ -332,7 +335,7 @@ def protected_tables(
     }
     entity_totals: dict[str, dict[Any, int]] = {}
     for name, frame in tables.items():
-        if not name.endswith("_cases"):
+        if not name.endswith(totals_suffix):
             continue
         entity = _keys(frame)[0]
         keys_of = frame[entity].tolist()
@@ -354,7 +357,7 @@ def protected_tables(
     global_base = 0 if total_hidden else cases_total
     for name, frame in tables.items():
         keys = _keys(frame)
-        if not keys or name.endswith("_cases"):
+        if not keys or name.endswith(totals_suffix):
             continue
         entity = keys[0] if keys[0] in entity_keys else ""
         if name in grids:
@@ -372,12 +375,12 @@ def protected_tables(
                 if entity
                 else {keys[0]: row_keys}
             )
-            counts, hidden = grid.counts[ii, jj], grid.hidden[ii, jj]
+            counts, hide = grid.counts[ii, jj], grid.hidden[ii, jj]
         else:
             ordered = frame.sort_values(keys, kind="stable")
             key_columns = {key: ordered[key].tolist() for key in keys}
             counts = ordered[COUNT_COLUMN].to_numpy(dtype=np.int64)
-            hidden = (counts > 0) & (counts < threshold)
+            hide = (counts > 0) & (counts < threshold)
             row_keys = key_columns[keys[0]]
         if entity:
             totals = entity_totals.get(entity, {})
@@ -387,7 +390,7 @@ def protected_tables(
         out[name] = {
             "keys": keys,
             "base": "cases",
-            "rows": _rows_out(key_columns, counts, hidden, bases),
+            "rows": _rows_out(key_columns, counts, hide, bases),
         }
     return out
 
@@ -413,8 +416,11 @@ def tables_frame(version: Any) -> pd.DataFrame:
     with " › ": ``soc › hlt``), the count (empty when hidden), the cell's
     status and its percentage."""
     tables = release_tables(version)
+    unit = get_family(version.family).table_unit
     entity_keys = {
-        table["keys"][0] for name, table in tables.items() if name.endswith("_cases")
+        table["keys"][0]
+        for name, table in tables.items()
+        if name.endswith(f"_{unit}") and table["keys"]
     }
     lines = []
     for name, table in tables.items():

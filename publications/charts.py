@@ -37,8 +37,10 @@ def bar_chart(
     value: str,
     horizontal: bool = False,
     sort_by_value: bool = False,
+    counted: str = "",
 ) -> Chart | None:
-    """A bar chart of rows with ``label`` and ``count``; None without data."""
+    """A bar chart of rows with ``label`` and ``count``; None without data.
+    ``counted`` names what the bars count in its sentence (declarations)."""
     import altair as alt
     import pandas as pd
     import vl_convert
@@ -80,16 +82,18 @@ def bar_chart(
     top = max(int(r.count) for r in rows)
     leaders = [str(r.label) for r in rows if int(r.count) == top]
     total = sum(int(r.count) for r in rows)
+    counted = counted or _("declarations")
     if len(leaders) == 1:
         summary = _(
-            "The largest is “%(label)s”: %(value)s of %(total)s declarations."
-        ) % {"total": total, "label": leaders[0], "value": top}
+            "The largest is “%(label)s”: %(value)s of %(total)s %(counted)s."
+        ) % {"total": total, "label": leaders[0], "value": top, "counted": counted}
     else:
         summary = _(
-            "Tied first: %(labels)s, with %(value)s of %(total)s declarations each."
+            "Tied first: %(labels)s, with %(value)s of %(total)s %(counted)s each."
         ) % {
             "labels": ", ".join(_("“%(label)s”") % {"label": lb} for lb in leaders),
             "value": top,
             "total": total,
+            "counted": counted,
         }
     return Chart(svg=mark_safe(svg), summary=summary)  # noqa: S308 - generated SVG

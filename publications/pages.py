@@ -39,6 +39,29 @@ def _render(
     return TemplateResponse(request, template, {**portal_context(), **context})
 
 
+def _charts(data: Any, value: str) -> dict[str, Any]:
+    """The chart of each breakdown a family's data has, by the breakdown's key."""
+    return {
+        breakdown.key: bar_chart(
+            breakdown.rows,
+            category=breakdown.heading,
+            value=value,
+            horizontal=breakdown.categorical,
+            sort_by_value=breakdown.categorical and not breakdown.ordered,
+            counted=value.lower(),
+        )
+        for breakdown in getattr(data, "breakdowns", None) or []
+    }
+
+
+def _chart_sections(sections: list[Any]) -> None:
+    """Draw the charts of the families' sections of a page."""
+    for section in sections:
+        if section.data is not None:
+            public = PUBLIC_SECTIONS[section.family]
+            section.charts = _charts(section.data, str(public.figures_value))
+
+
 #: Seconds a rendered public page stays cached (its key changes with every new
 #: release or referential import anyway).
 PAGE_CACHE_SECONDS = 3600
@@ -158,6 +181,7 @@ class PortalPage(RoutablePageMixin, ReviewedPage):
         detail = portal.speciality_page(cis)
         if detail is None:
             raise Http404
+        _chart_sections(detail.sections)
         return _render(
             request,
             "publications/portal_speciality.html",
@@ -185,16 +209,7 @@ class PortalPage(RoutablePageMixin, ReviewedPage):
         public = found.sections
         charts = {}
         if found.data is not None:
-            charts = {
-                breakdown.key: bar_chart(
-                    breakdown.rows,
-                    category=breakdown.heading,
-                    value=str(public.figures_value),
-                    horizontal=breakdown.categorical,
-                    sort_by_value=breakdown.categorical,
-                )
-                for breakdown in found.data.breakdowns
-            }
+            charts = _charts(found.data, str(public.figures_value))
         return _render(
             request,
             public.figures_template,
@@ -213,6 +228,7 @@ class PortalPage(RoutablePageMixin, ReviewedPage):
         detail = portal.substance_page(code)
         if detail is None:
             raise Http404
+        _chart_sections(detail.sections)
         return _render(
             request,
             "publications/portal_substance.html",

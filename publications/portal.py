@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -22,7 +21,7 @@ from datasets.families.public import (
     PublicSections,
     sections_with_figures,
 )
-from publications.aggregates import aggregate_tables
+from publications.aggregates import aggregate_tables, release_tables
 from publications.disclosure import TOTAL
 from publications.models import Release
 from referential_admin.matching import normalise_label
@@ -103,10 +102,30 @@ class Section:
     release: Release | None
     data: Any
     template: str
+    #: The charts of the data's breakdowns (set by the page that draws them).
+    charts: dict[str, Any] = field(default_factory=dict)
 
 
 def _released(family: str) -> Release | None:
     return Release.objects.current(family)
+
+
+def _reader(
+    public: PublicSections,
+    release: Release,
+    read: Callable[[Any, str], Any],
+    argument: str,
+) -> Callable[[], Any]:
+    """``read`` of the release's source and ``argument``, when called."""
+    return lambda: read(_source(public, release), argument)
+
+
+def _source(public: PublicSections, release: Release) -> Any:
+    """What the family's section functions read of its release: its version,
+    or its protected tables (the files' and the API's)."""
+    if public.reads_tables:
+        return release_tables(release.version)
+    return release.version
 
 
 def _cached_per_release(release: Release, name: str, compute: Callable[[], Any]) -> Any:
@@ -148,7 +167,7 @@ def speciality_page(cis: str) -> SpecialityPage | None:
             data = _cached_per_release(
                 release,
                 f"speciality:{cis}",
-                partial(public.speciality, release.version, cis),
+                _reader(public, release, public.speciality, cis),
             )
         sections.append(Section(family, release, data, public.speciality_template))
     return SpecialityPage(
@@ -180,7 +199,7 @@ def specialities_with_records() -> list[str]:
     for family, public in PUBLIC_SECTIONS.items():
         release = _released(family)
         if release is not None:
-            found.update(public.specialities(release.version))
+            found.update(public.specialities(_source(public, release)))
     return sorted(found)
 
 
@@ -200,9 +219,10 @@ def family_figures(slug: str) -> FamilyFigures | None:
     if public is None or public.figures is None:
         return None
     release = _released(public.family)
+    figures = public.figures
     data = (
         _cached_per_release(
-            release, "figures", partial(public.figures, release.version)
+            release, "figures", lambda: figures(_source(public, release))
         )
         if release is not None
         else None
@@ -218,6 +238,8 @@ class SubstancePage:
     caption: str
     #: What families with nothing published yet say.
     unpublished: list[str]
+    #: The sections of families that have one on a substance page.
+    sections: list[Section] = field(default_factory=list)
 
 
 def substance_page(code: str) -> SubstancePage | None:
@@ -231,6 +253,7 @@ def substance_page(code: str) -> SubstancePage | None:
     columns: list[str] = []
     unpublished: list[str] = []
     counts_per_family = []
+    sections = []
     for family, public in PUBLIC_SECTIONS.items():
         columns.extend(str(label) for label in public.substance_columns)
         release = _released(family)
@@ -238,8 +261,21 @@ def substance_page(code: str) -> SubstancePage | None:
             unpublished.append(str(public.unpublished))
             counts = {}
         else:
-            counts = public.substance_counts(release.version, cis_codes)
+            source = _source(public, release)
+            counts = public.substance_counts(source, cis_codes)
         counts_per_family.append((counts, len(public.substance_columns)))
+        if public.substance is not None:
+            section = public.substance
+            data = (
+                None
+                if release is None
+                else _cached_per_release(
+                    release,
+                    f"substance:{code}",
+                    _reader(public, release, section, code),
+                )
+            )
+            sections.append(Section(family, release, data, public.substance_template))
     for item in specialities:
         item["counts"] = [
             value
@@ -255,6 +291,7 @@ def substance_page(code: str) -> SubstancePage | None:
         if len(captions) == 1
         else _("Medicines containing this substance"),
         unpublished=unpublished,
+        sections=sections,
     )
 
 

@@ -57,9 +57,22 @@ SITE_CONFIG = {
 
 
 def portal_context() -> dict[str, Any]:
-    """What every public page's frame needs: DSFR's site configuration and the
-    agency's identity."""
-    return {"SITE_CONFIG": SITE_CONFIG, "agency": agency_theme()}
+    """What every public page's frame needs: DSFR's site configuration, the
+    agency's identity and the families' pages in figures (for the menu)."""
+    from datasets.families.public import PUBLIC_SECTIONS
+
+    return {
+        "SITE_CONFIG": SITE_CONFIG,
+        "agency": agency_theme(),
+        "figures_pages": [
+            (
+                f"/{sections.figures_slug}/",
+                str(sections.figures_menu or sections.figures_title),
+            )
+            for sections in PUBLIC_SECTIONS.values()
+            if sections.figures is not None
+        ],
+    }
 
 
 @register()

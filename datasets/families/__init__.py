@@ -36,4 +36,4 @@ def load_families() -> None:
     """Import every family module so that it registers itself."""
     # Called when the apps are ready: the families' public sections read models.
     from datasets.families import shortages  # noqa: F401  (registers itself)
-    from datasets.families.pharmacovigilance import schema  # noqa: F401
+    from datasets.families.pharmacovigilance import public, schema  # noqa: F401

@@ -1,7 +1,8 @@
 """What a family shows on the public pages. Each family registers its sections:
-functions of the records of one version (the portal passes the version of the
-family's current release, and caches their answers per release) and the
-templates that draw them. The portal's core knows no family's rules."""
+functions of what its current release publishes (the portal passes the
+release's version, or for a family published as tables its protected tables,
+and caches their answers per release) and the templates that draw them. The
+portal's core knows no family's rules."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.functional import Promise
-
-from datasets.models import DatasetVersion
 
 
 @dataclass
@@ -30,8 +29,10 @@ class Breakdown:
     key: str
     heading: str
     rows: list[CountRow]
-    #: Categories (bars sorted by count) rather than an ordered axis (years).
+    #: Categories (horizontal bars) rather than an ordered axis (years).
     categorical: bool
+    #: Categories in an order of their own (age classes): not sorted by count.
+    ordered: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,25 +41,34 @@ class PublicSections:
 
     family: str
     #: The family's records about one speciality (CIS), and its template (which
-    #: reads ``section.release`` and ``section.data``).
-    speciality: Callable[[DatasetVersion, str], Any]
+    #: reads ``section.release``, ``section.data`` and ``section.charts``).
+    speciality: Callable[[Any, str], Any]
     speciality_template: str
-    #: Counts per speciality for a substance page: CIS → one count per column.
-    substance_counts: Callable[[DatasetVersion, list[str]], dict[str, list[int]]]
+    #: Counts per speciality for a substance page: CIS → one count per column
+    #: (a text where a count is hidden).
+    substance_counts: Callable[[Any, list[str]], dict[str, list[Any]]]
     substance_columns: tuple[str | Promise, ...]
     substance_caption: str | Promise
     #: Said where the family has published nothing yet.
     unpublished: str | Promise
     #: The specialities (CIS) the released records name, for the sitemap.
-    specialities: Callable[[DatasetVersion], list[str]]
+    specialities: Callable[[Any], list[str]]
     #: The family's page in figures: its address under the portal, its data
     #: (with ``breakdowns``: the count tables to chart), template and title.
-    figures: Callable[[DatasetVersion], Any] | None = None
+    figures: Callable[[Any], Any] | None = None
     figures_slug: str = ""
     figures_template: str = ""
     figures_title: str | Promise = ""
+    #: Its short name in the portal's menu.
+    figures_menu: str | Promise = ""
     #: The value the figures' charts count ("Declarations").
     figures_value: str | Promise = ""
+    #: The functions read the release's protected tables (``schema.tables``
+    #: after disclosure control) instead of its version.
+    reads_tables: bool = False
+    #: A section of the family on a substance page (by substance code).
+    substance: Callable[[Any, str], Any] | None = None
+    substance_template: str = ""
 
 
 PUBLIC_SECTIONS: dict[str, PublicSections] = {}

@@ -163,6 +163,12 @@ class FamilySchema:
     #: of records: (records, links of their medicines to substances) → name →
     #: table of keys and ``n``.
     tables: Callable[[pd.DataFrame, pd.DataFrame], Mapping[str, Any]] | None = None
+    #: What those tables count (``cases``, ``reports``): ``<unit>_total`` is
+    #: the total, a table named ``…_<unit>`` each entity's total.
+    table_unit: str = "cases"
+    #: Suffixes of the tables whose categories split the units (each unit in
+    #: exactly one category): protected with their total (``by_sex``).
+    additive_tables: tuple[str, ...] = ()
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:

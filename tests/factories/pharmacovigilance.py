@@ -52,3 +52,39 @@ def write_small_extract(folder: Path) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+#: Groups of identical cases (count, sex, age, year, notifier, serious, SOC,
+#: HLT): large enough that some counts are published, small enough that
+#: others are hidden (DOMAIN.md §6).
+CASE_GROUPS = (
+    (15, "F", "45", "2022", "Pharmacien", "OUI", "Cardiac disorders", "Arythmies"),
+    (12, "M", "70", "2023", "Patient", "NON", "Nervous system disorders", "Céphalées"),
+    (3, "", "10", "2023", "Pharmacien", "NON", "Cardiac disorders", "Arythmies"),
+)
+
+
+def write_published_extract(folder: Path) -> list[Path]:
+    """Thirty cases naming DOLIPRANE 1000 mg, comprimé, in the groups of
+    ``CASE_GROUPS``: women 15, men 12, sex not given 3 (so men are hidden
+    with them); serious 15 (hospitalisation); cardiac 18, nervous 12."""
+    cases, effects, drugs = [CASES.splitlines()[0]], [EFFECTS.splitlines()[0]], []
+    drugs.append(DRUGS.splitlines()[0])
+    number = 0
+    for count, sex, age, year, notifier, serious, soc, hlt in CASE_GROUPS:
+        for _i in range(count):
+            number += 1
+            hospital = "OUI" if serious == "OUI" else ""
+            cases.append(
+                f"FR-5;C{number};1;01/06/{year};{sex};{age};ANS;;{notifier};"
+                f"{serious};France;France;;;{hospital};;;"
+            )
+            effects.append(f"FR-5;C{number};1;01/05/{year};{soc};{hlt}")
+            drugs.append(f"FR-5;C{number};1;DOLIPRANE 1000 mg, comprimé;Spécialité")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for part, lines in (("cases", cases), ("effects", effects), ("drugs", drugs)):
+        path = folder / NAMES[part]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -15,6 +15,7 @@ from datasets.families import register_family
 from datasets.families.pharmacovigilance.cleaning import EXTRACT
 from datasets.families.pharmacovigilance.records import assemble, release_tables
 from datasets.families.pharmacovigilance.substances import match_substances
+from datasets.families.pharmacovigilance.tables import ADDITIVE
 from datasets.pipeline.schema import (
     WARNING,
     FamilySchema,
@@ -109,6 +110,7 @@ PHARMACOVIGILANCE = register_family(
         parts=EXTRACT,
         assemble=assemble,
         tables=release_tables,
+        additive_tables=ADDITIVE,
         row_level=False,
         disclosure_threshold=11,
         unmatched_threshold=0.2,

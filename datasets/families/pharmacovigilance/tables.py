@@ -18,6 +18,11 @@ from datasets.families.pharmacovigilance.rules import CRITERIA
 from datasets.pipeline.counting import count_distinct, through
 
 UNIT = ["AER_ID", "CAS"]
+#: Tables whose categories split the cases (each case in exactly one): their
+#: sum is the cases' total, published beside them, so a hidden cell needs a
+#: companion. The others (SOC, HLT, criteria: a case in several or none) are
+#: not sums of anything published.
+ADDITIVE = ("by_year", "by_sex", "by_age_class", "by_seriousness", "by_notifier")
 #: Table name → the case column it counts by.
 DIMENSIONS = {
     "cases_by_year": "year",

@@ -288,6 +288,7 @@ register_public_sections(
         figures_slug="ruptures",
         figures_template="families/shortages/figures.html",
         figures_title=gettext_lazy("Drug shortages in figures"),
+        figures_menu=gettext_lazy("Shortages in figures"),
         figures_value=gettext_lazy("Declarations"),
     )
 )
